@@ -1,0 +1,36 @@
+# Two commands on a fresh Debian machine: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PG_URL ?= postgres://postgres@127.0.0.1:5432/hosting
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres bench system deps lint
+
+$(VENV)/.deps: requirements.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+deps: $(VENV)/.deps
+
+system:
+	@scripts/install_system.sh
+
+run: system deps
+	@scripts/run.sh
+
+# The whole suite on embedded SQLite, then again on PostgreSQL (CI has the server).
+test: system deps test-sqlite test-postgres
+
+test-sqlite:
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-postgres:
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: system deps
+	$(PY) -m bench
+
+lint: deps
+	$(VENV)/bin/ruff check hosting console tests

@@ -1,0 +1,96 @@
+"""A version's two wizard steps as one value, validated by the rules in one pass.
+
+The console's wizard validates each step on its own (`validate_step`), the API validates
+the whole body; both collect every field's error at once so a form can show them all.
+"""
+import re
+from dataclasses import asdict, dataclass, field
+
+from django.core.exceptions import ValidationError
+
+from hosting import catalogue, rules
+from hosting.models import TrafficPolicy
+
+# The registry's tag grammar.
+TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+STEP1_FIELDS = ("image_tag", "port", "traffic_policy", "description")
+STEP2_FIELDS = ("resource_spec", "min_replicas", "max_replicas", "cpu_target", "log_paths",
+                "initial_delay_seconds", "env")
+
+
+@dataclass
+class VersionConfig:
+    image_tag: str = ""
+    port: int = rules.PORT_DEFAULT
+    traffic_policy: str = TrafficPolicy.KEEP_ZERO
+    description: str = ""
+    resource_spec: str = catalogue.DEFAULT_SPEC
+    min_replicas: int = rules.MIN_REPLICAS_DEFAULT
+    max_replicas: int = rules.MAX_REPLICAS_DEFAULT
+    cpu_target: int = rules.CPU_TARGET_DEFAULT
+    log_paths: list = field(default_factory=lambda: [rules.STDOUT])
+    initial_delay_seconds: int = rules.INITIAL_DELAY_DEFAULT
+    # (name, value) pairs rather than a dict, so duplicate names can be reported.
+    env: list = field(default_factory=list)
+
+    def as_model_fields(self) -> dict:
+        data = asdict(self)
+        data["env"] = [[name, value] for name, value in self.env]
+        spec = catalogue.BY_KEY[self.resource_spec]
+        data.update(cpu_millis=spec.cpu_millis, memory_mib=spec.memory_mib)
+        return data
+
+    @classmethod
+    def from_version(cls, version) -> "VersionConfig":
+        """Pre-fill for the next version (the wizard starts from the latest one)."""
+        values = {name: getattr(version, name) for name in STEP1_FIELDS + STEP2_FIELDS}
+        values["env"] = [tuple(pair) for pair in version.env]
+        values["log_paths"] = list(version.log_paths)
+        return cls(**values)
+
+
+def _check_image_tag(cfg: VersionConfig) -> None:
+    tag = cfg.image_tag
+    if not isinstance(tag, str) or not tag or len(tag) > 128 or not TAG_RE.fullmatch(tag):
+        raise ValidationError({"image_tag": ["image_tag is required: choose a tag pushed to the "
+                                             "service's repository (at most 128 characters)."]})
+
+
+def _check_traffic_policy(cfg: VersionConfig) -> None:
+    if cfg.traffic_policy not in TrafficPolicy.values:
+        raise ValidationError({"traffic_policy": [
+            "traffic_policy must be one of: " + ", ".join(TrafficPolicy.values) + "."]})
+
+
+CHECKS = {
+    "image_tag": _check_image_tag,
+    "port": lambda c: rules.check_port(c.port),
+    "traffic_policy": _check_traffic_policy,
+    "description": lambda c: rules.check_description(c.description),
+    "resource_spec": lambda c: catalogue.get_spec(c.resource_spec),
+    "min_replicas": lambda c: rules.check_replicas(c.min_replicas, c.max_replicas),
+    "cpu_target": lambda c: rules.check_cpu_target(c.cpu_target),
+    "log_paths": lambda c: rules.check_log_paths(c.log_paths),
+    "initial_delay_seconds": lambda c: rules.check_initial_delay(c.initial_delay_seconds),
+    "env": lambda c: rules.check_env_pairs(c.env),
+}
+
+
+def validate_step(cfg: VersionConfig, fields) -> None:
+    """Run the checks of `fields`, raising one ValidationError with every failure."""
+    errors: dict[str, list] = {}
+    for name in fields:
+        check = CHECKS.get(name)
+        if check is None:
+            continue
+        try:
+            check(cfg)
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                errors.setdefault(key, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def validate_config(cfg: VersionConfig) -> None:
+    validate_step(cfg, STEP1_FIELDS + STEP2_FIELDS)

@@ -1,0 +1,84 @@
+"""Creating and deleting versions: the rules on names, sequences and the 10-version cap.
+
+Both run in one transaction that first locks the service row. On PostgreSQL that is
+`SELECT ... FOR UPDATE`; on SQLite the connection opens every transaction IMMEDIATE
+(see settings), which takes the database's write lock up front: either way two
+concurrent creations are serialised, so names stay unique and the cap stays exact.
+"""
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hosting import rules
+from hosting.domain.config import VersionConfig, validate_config
+from hosting.models import Service, Version
+from hosting.status import VersionStatus
+
+
+class VersionLimitReached(ValidationError):
+    """The service already has the maximum number of versions (the API answers 409)."""
+
+
+def live_version_count(service: Service) -> int:
+    return service.versions.live().count()
+
+
+def create_version(service: Service, config: VersionConfig, user=None,
+                   idempotency_key: str = "") -> Version:
+    """Validate, number and save a new version, then enqueue its deploy after commit."""
+    validate_config(config)
+    with transaction.atomic():
+        locked = Service.objects.select_for_update().get(pk=service.pk)
+        if idempotency_key:
+            existing = locked.versions.filter(idempotency_key=idempotency_key).first()
+            if existing:
+                return existing
+        if live_version_count(locked) >= rules.MAX_VERSIONS_PER_SERVICE:
+            raise VersionLimitReached(
+                _("The service %(service)s already has %(max)d versions, the most a service "
+                  "may have at once; delete one before creating another.")
+                % {"service": locked.name, "max": rules.MAX_VERSIONS_PER_SERVICE},
+                code="version_limit",
+            )
+        locked.last_sequence += 1
+        locked.save(update_fields=["last_sequence"])
+        version = Version.objects.create(
+            tenant_id=locked.tenant_id, service=locked, sequence=locked.last_sequence,
+            name=rules.version_name(locked.name, locked.last_sequence),
+            created_by=user, idempotency_key=idempotency_key, **config.as_model_fields(),
+        )
+        version.record("created", _("Version %(name)s created.") % {"name": version.name})
+        _enqueue("deploy_version", version.pk)
+    return version
+
+
+class VersionHoldsTraffic(ValidationError):
+    """Deleting would drop traffic that other versions could take (the API answers 409)."""
+
+
+def delete_version(version: Version, user=None) -> Version:
+    """Free the version's slot now; a worker removes its instances. Events are kept."""
+    with transaction.atomic():
+        version = Version.objects.select_for_update().get(pk=version.pk)
+        if not version.is_live:
+            return version
+        others = version.service.versions.live().exclude(pk=version.pk)
+        if version.traffic_percent > 0 and others.filter(status=VersionStatus.NORMAL).exists():
+            raise VersionHoldsTraffic(
+                _("%(name)s still receives %(pct)d%% of the traffic; move its traffic to "
+                  "another version first.") % {"name": version.name, "pct": version.traffic_percent},
+                code="holds_traffic",
+            )
+        version.set_status(VersionStatus.DELETING, _("Deletion requested."),
+                           deleted_at=timezone.now(), traffic_percent=0, desired_instances=0)
+        _enqueue("delete_version", version.pk)
+    return version
+
+
+def _enqueue(task_name: str, *args) -> None:
+    """Send the task only once the transaction commits, so the worker sees the rows."""
+    from hosting import tasks
+
+    task = getattr(tasks, task_name)
+    transaction.on_commit(lambda: task.delay(*args))

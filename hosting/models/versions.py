@@ -1,0 +1,178 @@
+"""Versions of a service, their instances and their event timeline."""
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hosting import catalogue, rules
+from hosting.models.catalog import Service
+from hosting.models.tenancy import Tenant
+from hosting.status import InstanceStatus, VersionStatus, check_transition
+
+
+class TrafficPolicy(models.TextChoices):
+    KEEP_ZERO = "keep_zero", _("Keep traffic at 0 after deploy")
+    OPEN_FULL = "open_full", _("Open 100% of traffic once deployed")
+
+
+class VersionQuerySet(models.QuerySet):
+    def live(self):
+        """Versions that exist for the user: not deleted (they count toward the 10)."""
+        return self.filter(deleted_at__isnull=True)
+
+    def for_tenants(self, tenant_ids):
+        return self.filter(tenant_id__in=tenant_ids)
+
+
+class Version(models.Model):
+    """One immutable deployment config of a service; a change is a new version."""
+
+    tenant = models.ForeignKey(Tenant, models.CASCADE, related_name="versions")
+    service = models.ForeignKey(Service, models.CASCADE, related_name="versions")
+    sequence = models.PositiveIntegerField(editable=False)
+    name = models.CharField(max_length=64, editable=False)
+
+    # Step 1: version config.
+    image_tag = models.CharField(max_length=128)
+    image_digest = models.CharField(max_length=100, blank=True, editable=False)
+    port = models.PositiveIntegerField(default=rules.PORT_DEFAULT)
+    traffic_policy = models.CharField(max_length=20, choices=TrafficPolicy.choices,
+                                      default=TrafficPolicy.KEEP_ZERO)
+    description = models.CharField(max_length=rules.DESCRIPTION_MAX_CHARS, blank=True)
+
+    # Step 2: hosting config.
+    resource_spec = models.CharField(max_length=20, choices=catalogue.CHOICES,
+                                     default=catalogue.DEFAULT_SPEC)
+    cpu_millis = models.PositiveIntegerField(editable=False)
+    memory_mib = models.PositiveIntegerField(editable=False)
+    min_replicas = models.PositiveIntegerField(default=rules.MIN_REPLICAS_DEFAULT)
+    max_replicas = models.PositiveIntegerField(default=rules.MAX_REPLICAS_DEFAULT)
+    cpu_target = models.PositiveIntegerField(default=rules.CPU_TARGET_DEFAULT)
+    log_paths = models.JSONField(default=list)
+    initial_delay_seconds = models.PositiveIntegerField(default=rules.INITIAL_DELAY_DEFAULT)
+    # [[name, value], ...]: a list keeps the user's order (PostgreSQL's jsonb sorts keys).
+    env = models.JSONField(default=list, blank=True)
+
+    # Observed and controlled state.
+    status = models.CharField(max_length=20, choices=VersionStatus.choices,
+                              default=VersionStatus.CREATING, db_index=True)
+    status_changed = models.DateTimeField(default=timezone.now)
+    traffic_percent = models.PositiveSmallIntegerField(default=0)
+    desired_instances = models.PositiveIntegerField(default=0)
+    saturated = models.BooleanField(default=False)
+    last_scaled = models.DateTimeField(null=True, blank=True)
+    last_request = models.DateTimeField(null=True, blank=True)
+
+    created = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    idempotency_key = models.CharField(max_length=100, blank=True, editable=False)
+
+    objects = VersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["service_id", "-sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "sequence"], name="version_sequence_per_service"),
+            models.UniqueConstraint(fields=["service", "idempotency_key"],
+                                    condition=~models.Q(idempotency_key=""),
+                                    name="version_idempotency_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def image_ref(self) -> str:
+        """What the runtime pulls: pinned to the digest, so a re-pushed tag changes nothing."""
+        base = self.service.image_base
+        return f"{base}@{self.image_digest}" if self.image_digest else f"{base}:{self.image_tag}"
+
+    @property
+    def preview_host(self) -> str:
+        return f"{self.name}.preview.{self.service.tenant.slug}.{settings.APPS_DOMAIN}"
+
+    @property
+    def preview_url(self) -> str:
+        port = "" if settings.ROUTER_PORT == 80 else f":{settings.ROUTER_PORT}"
+        return f"http://{self.preview_host}{port}/"
+
+    @property
+    def is_live(self) -> bool:
+        return self.deleted_at is None
+
+    @property
+    def env_dict(self) -> dict[str, str]:
+        return dict(self.env)
+
+    def set_status(self, new: str, message: str = "", detail: str = "", **fields) -> None:
+        """Move to `new` through the transition table, save, and record the event."""
+        check_transition(self.status, new)
+        changed = new != self.status
+        self.status = new
+        self.status_changed = timezone.now() if changed else self.status_changed
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.save(update_fields=["status", "status_changed", *fields])
+        if changed or message:
+            level = VersionEvent.Level.ERROR if detail else VersionEvent.Level.INFO
+            self.record(f"status:{new}", message or f"Status is now {new}.", detail, level)
+
+    def record(self, kind: str, message: str, detail: str = "", level: str = "info") -> "VersionEvent":
+        return VersionEvent.objects.create(version=self, kind=kind, message=message,
+                                           detail=detail, level=level)
+
+    def latest_error(self):
+        return self.events.filter(level=VersionEvent.Level.ERROR).order_by("-created", "-id").first()
+
+
+class Instance(models.Model):
+    """One running container (or pod) of a version."""
+
+    version = models.ForeignKey(Version, models.CASCADE, related_name="instances")
+    ordinal = models.PositiveIntegerField()
+    name = models.CharField(max_length=128, unique=True)
+    container_id = models.CharField(max_length=80, blank=True)
+    host_port = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=InstanceStatus.choices,
+                              default=InstanceStatus.PENDING)
+    ready = models.BooleanField(default=False)
+    exit_code = models.IntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    started = models.DateTimeField(null=True, blank=True)
+    stopped = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["version_id", "ordinal"]
+        constraints = [models.UniqueConstraint(fields=["version", "ordinal"], name="instance_ordinal")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def name_for(version: Version, ordinal: int) -> str:
+        """Deterministic, so a retried step finds the container it made before."""
+        return f"h-{version.service.tenant.slug}-{version.name}-{ordinal}"
+
+
+class VersionEvent(models.Model):
+    """What happened to a version and when; failures carry the detailed error log."""
+
+    class Level(models.TextChoices):
+        INFO = "info", _("Info")
+        WARNING = "warning", _("Warning")
+        ERROR = "error", _("Error")
+
+    version = models.ForeignKey(Version, models.CASCADE, related_name="events")
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=40)
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.INFO)
+    message = models.CharField(max_length=500)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.kind}: {self.message}"

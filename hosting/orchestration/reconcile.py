@@ -1,0 +1,2 @@
+def reconcile_all() -> None:
+    raise NotImplementedError

@@ -1,0 +1,27 @@
+"""Thin Celery tasks: each takes ids, re-reads the database and calls a domain function.
+
+Every function they call is idempotent, so a task run twice (acks_late after a worker
+died) or a message lost (the reconcile pass picks the work up) is harmless.
+"""
+from celery import shared_task
+
+
+@shared_task(name="hosting.deploy_version")
+def deploy_version(version_id: int) -> None:
+    from hosting.orchestration import deploy
+
+    deploy.deploy(version_id)
+
+
+@shared_task(name="hosting.delete_version")
+def delete_version(version_id: int) -> None:
+    from hosting.orchestration import deploy
+
+    deploy.remove(version_id)
+
+
+@shared_task(name="hosting.reconcile")
+def reconcile() -> None:
+    from hosting.orchestration import reconcile as reconcile_module
+
+    reconcile_module.reconcile_all()

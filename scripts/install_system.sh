@@ -1,0 +1,96 @@
+#!/bin/sh
+# Install the Debian packages the platform needs and write the host-level
+# Podman configuration described in DESIGN.md ("Environment notes").
+#
+# Idempotent and quiet: when every package is present and the config files
+# already hold the wanted content, it does nothing and prints nothing.
+# Must run as root (CI: `sudo scripts/install_system.sh`).
+#
+# Environment:
+#   HOSTING_EXTRA_PACKAGES  more Debian packages to install (space separated)
+#   HOSTING_INSECURE_REGISTRY  registry location marked insecure, default
+#                              "127.0.0.1" (no port: covers every loopback port,
+#                              which tests need because they start registries on
+#                              random free ports; see docs/podman-notes.md)
+set -eu
+
+PACKAGES="podman runc docker-registry haproxy redis-server chromium busybox-static
+uidmap slirp4netns fuse-overlayfs ${HOSTING_EXTRA_PACKAGES:-}"
+INSECURE="${HOSTING_INSECURE_REGISTRY:-127.0.0.1}"
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install_system.sh: must run as root" >&2
+    exit 1
+fi
+
+missing=""
+for pkg in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then
+        missing="$missing $pkg"
+    fi
+done
+
+if [ -n "$missing" ]; then
+    echo "installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $missing
+    # The Debian packages start their daemons; the platform runs its own
+    # instances on loopback with its own configs, so stop the system ones
+    # when there is a service manager to ask (best effort, never fatal).
+    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+        for unit in docker-registry haproxy; do
+            case "$missing" in *"$unit"*)
+                systemctl disable --now "$unit" >/dev/null 2>&1 || true ;;
+            esac
+        done
+    fi
+fi
+
+# write_if_changed PATH: write stdin to PATH only when the content differs.
+write_if_changed() {
+    tmp="$(mktemp)"
+    cat >"$tmp"
+    if [ -f "$1" ] && cmp -s "$tmp" "$1"; then
+        rm -f "$tmp"
+        return 0
+    fi
+    mkdir -p "$(dirname "$1")"
+    install -m 0644 "$tmp" "$1"
+    rm -f "$tmp"
+    echo "wrote $1"
+}
+
+# Events go to a file: these hosts (and CI containers) often have no journald.
+write_if_changed /etc/containers/containers.conf <<'CONF'
+# Written by scripts/install_system.sh (hosting platform). Local edits are
+# overwritten on the next run.
+[containers]
+# Keep the container ulimits under the host's hard limits: Podman's default
+# (nofile=1048576, nproc from the host) makes runc fail with
+# "error setting rlimit type 7: operation not permitted".
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+log_driver = "k8s-file"
+
+[engine]
+# crun fails with "cgroups in hybrid mode" on these hosts; runc works.
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+
+write_if_changed /etc/containers/registries.conf.d/50-hosting-local.conf <<CONF
+# Written by scripts/install_system.sh (hosting platform).
+# The platform's registry speaks plain HTTP on loopback. A location without a
+# port matches every port of that host, so registries that tests start on
+# random free ports are covered too. Read when podman (or its API service)
+# starts: restart "podman system service" after changing this file.
+[[registry]]
+location = "$INSECURE"
+insecure = true
+
+[[registry]]
+location = "localhost"
+insecure = true
+CONF

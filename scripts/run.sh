@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Start the whole platform on its embedded defaults: SQLite, Redis, web, worker, beat
+# (and, as they land, Podman's API socket, the registry, HAProxy and the activator),
+# all on loopback, under honcho. Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBUG="${DEBUG:-1}"
+export HOSTING_VAR_DIR="${HOSTING_VAR_DIR:-$PWD/var}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+WEB_ADDR="${WEB_ADDR:-127.0.0.1:8000}"
+PY=.venv/bin/python
+mkdir -p "$HOSTING_VAR_DIR"
+
+$PY manage.py migrate --noinput -v 0
+demo_line=$($PY manage.py load_demo | tail -n 1)
+
+procfile="$HOSTING_VAR_DIR/Procfile"
+{
+  if ! redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
+    echo "redis: redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no"
+  fi
+  echo "web: .venv/bin/gunicorn hosting.wsgi --bind $WEB_ADDR --workers 2 --threads 4 --access-logfile -"
+  echo "worker: .venv/bin/celery -A hosting worker --loglevel INFO --concurrency 4"
+  echo "beat: .venv/bin/celery -A hosting beat --loglevel INFO --schedule $HOSTING_VAR_DIR/celerybeat-schedule"
+} > "$procfile"
+
+cat <<MSG
+
+  Console:  http://$WEB_ADDR/
+  Admin:    http://$WEB_ADDR/admin/
+  $demo_line
+
+MSG
+exec .venv/bin/honcho -f "$procfile" -d . start

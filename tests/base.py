@@ -1,0 +1,36 @@
+"""The people and things tests are written about, built in code.
+
+alice owns tenant "alpha", bob owns tenant "bravo", charlie is a viewer in "alpha".
+"""
+from django.contrib.auth import get_user_model
+
+from hosting.domain.config import VersionConfig
+from hosting.domain.tenants import create_tenant
+from hosting.domain.versions import create_version
+from hosting.models import Application, Membership, Project, Service
+
+
+def make_world() -> dict:
+    alpha, alice_key = create_tenant("alpha", "alice", "alice-password")
+    bravo, bob_key = create_tenant("bravo", "bob", "bob-password")
+    charlie = get_user_model().objects.create_user("charlie", password="charlie-password")
+    Membership.objects.create(user=charlie, tenant=alpha, role=Membership.Role.VIEWER)
+    return {
+        "alpha": alpha, "bravo": bravo, "alice_key": alice_key, "bob_key": bob_key,
+        "alice": get_user_model().objects.get(username="alice"),
+        "bob": get_user_model().objects.get(username="bob"),
+        "charlie": charlie,
+        "svc": make_service(alpha, "testservice"),
+        "bravo_svc": make_service(bravo, "othersvc"),
+    }
+
+
+def make_service(tenant, name: str, project: str = "proj", app: str = "app") -> Service:
+    project_obj, _ = Project.objects.get_or_create(tenant=tenant, name=project)
+    app_obj, _ = Application.objects.get_or_create(project=project_obj, name=app,
+                                                   defaults={"tenant": tenant})
+    return Service.objects.create(application=app_obj, tenant=tenant, name=name)
+
+
+def make_version(service: Service, **overrides):
+    return create_version(service, VersionConfig(image_tag="v1", **overrides))

@@ -25,3 +25,10 @@ def reconcile() -> None:
     from hosting.orchestration import reconcile as reconcile_module
 
     reconcile_module.reconcile_all()
+
+
+@shared_task(name="hosting.converge_version")
+def converge_version(version_id: int) -> None:
+    from hosting.orchestration import reconcile as reconcile_module
+
+    reconcile_module.converge(version_id)

@@ -83,9 +83,16 @@ CONF
 write_if_changed /etc/containers/registries.conf.d/50-hosting-local.conf <<CONF
 # Written by scripts/install_system.sh (hosting platform).
 # The platform's registry speaks plain HTTP on loopback. A location without a
-# port matches every port of that host, so registries that tests start on
-# random free ports are covered too. Read when podman (or its API service)
-# starts: restart "podman system service" after changing this file.
+# port also matches every port of that host (containers/image's prefix match
+# lets "127.0.0.1" match "127.0.0.1:41234"; checked with podman 4.3), so
+# registries that tests start on random free ports are covered. Its source
+# calls that match unintended, so the default port is also listed explicitly.
+# Read when podman (or its API service) starts: restart
+# "podman system service" after changing this file.
+[[registry]]
+location = "127.0.0.1:5000"
+insecure = true
+
 [[registry]]
 location = "$INSECURE"
 insecure = true

@@ -139,6 +139,9 @@ class Instance(models.Model):
     ready = models.BooleanField(default=False)
     exit_code = models.IntegerField(null=True, blank=True)
     message = models.TextField(blank=True)
+    cpu_percent = models.FloatField(null=True, blank=True)  # of the spec's CPU, last sample
+    memory_bytes = models.BigIntegerField(null=True, blank=True)
+    health_failures = models.PositiveSmallIntegerField(default=0)
     created = models.DateTimeField(default=timezone.now)
     started = models.DateTimeField(null=True, blank=True)
     stopped = models.DateTimeField(null=True, blank=True)

@@ -14,8 +14,12 @@
 #                              random free ports; see docs/podman-notes.md)
 set -eu
 
+# netavark, aardvark-dns, iptables and catatonit are podman's recommends that
+# matter here: without them --no-install-recommends can leave podman on the
+# CNI network backend, without port publishing rules or without --init.
 PACKAGES="podman runc docker-registry haproxy redis-server chromium busybox-static
-uidmap slirp4netns fuse-overlayfs ${HOSTING_EXTRA_PACKAGES:-}"
+uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables catatonit
+${HOSTING_EXTRA_PACKAGES:-}"
 INSECURE="${HOSTING_INSECURE_REGISTRY:-127.0.0.1}"
 
 if [ "$(id -u)" -ne 0 ]; then

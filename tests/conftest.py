@@ -3,6 +3,9 @@ from django.db import connection
 
 from tests.base import make_world
 
+# Fixtures that start real servers on free loopback ports; each module has one owner.
+pytest_plugins = ["tests.servers.podman", "tests.servers.registry", "tests.servers.router"]
+
 
 @pytest.fixture
 def world(db):

@@ -32,3 +32,10 @@ def converge_version(version_id: int) -> None:
     from hosting.orchestration import reconcile as reconcile_module
 
     reconcile_module.converge(version_id)
+
+
+@shared_task(name="hosting.sync_router")
+def sync_router() -> None:
+    from hosting import router
+
+    router.sync()

@@ -72,3 +72,12 @@ def test_deploy_is_enqueued_only_after_commit(svc, django_capture_on_commit_call
     for callback in callbacks:
         callback()
     assert sent == [version.pk]
+
+
+def test_only_a_failed_version_can_be_redeployed(svc):
+    from hosting.domain.versions import NotRedeployable, redeploy
+    version = make_version(svc)
+    with pytest.raises(NotRedeployable):
+        redeploy(version)
+    version.set_status("deploy_failed", "boom", detail="log")
+    assert redeploy(version).status == "creating"

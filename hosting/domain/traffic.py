@@ -30,6 +30,7 @@ def set_traffic(service: Service, shares: dict[int, int]) -> dict[int, int]:
                 )
         for version in versions.values():
             _apply(version, shares.get(version.pk, 0))
+        enqueue_router_sync()
     return {vid: shares.get(vid, 0) for vid in versions}
 
 
@@ -55,3 +56,10 @@ def _apply(version: Version, percent: int) -> None:
 def open_full(version: Version) -> None:
     """The "open 100% when deployed" policy: this version takes all traffic, others 0."""
     set_traffic(version.service, {version.pk: 100})
+
+
+def enqueue_router_sync() -> None:
+    """Apply the database's split to the router once the transaction commits."""
+    from hosting import tasks
+
+    transaction.on_commit(tasks.sync_router.delay)

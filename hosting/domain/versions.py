@@ -76,6 +76,25 @@ def delete_version(version: Version, user=None) -> Version:
     return version
 
 
+class NotRedeployable(ValidationError):
+    """Only a failed version can be redeployed (the API answers 409)."""
+
+
+def redeploy(version: Version) -> Version:
+    """Start a failed version's deploy over, with the same immutable config."""
+    with transaction.atomic():
+        version = Version.objects.select_for_update().get(pk=version.pk)
+        if version.status != VersionStatus.DEPLOY_FAILED or not version.is_live:
+            raise NotRedeployable(
+                _("Only a version whose deploy failed can be redeployed; %(name)s is %(status)s.")
+                % {"name": version.name, "status": version.get_status_display()},
+                code="not_redeployable",
+            )
+        version.set_status(VersionStatus.CREATING, _("Redeploy requested."))
+        _enqueue("deploy_version", version.pk)
+    return version
+
+
 def _enqueue(task_name: str, *args) -> None:
     """Send the task only once the transaction commits, so the worker sees the rows."""
     from hosting import tasks

@@ -1,0 +1,1 @@
+"""Benchmarks behind `make bench`: figures with baselines measured in the same run."""

@@ -55,7 +55,7 @@ def make_cert(directory):
     """A self-signed RSA key and certificate; the registry trusts the cert."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ISSUER)])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -83,7 +83,9 @@ def libtrust_kid(cert):
     return ":".join(b32[i : i + 4] for i in range(0, 48, 4))
 
 
-def make_token(key, cert, subject, access, lifetime=300, header_style="x5c", **overrides):
+def make_token(
+    key, cert, subject, access, lifetime=300, header_style="x5c", **overrides
+):
     now = int(time.time())
     claims = {
         "iss": ISSUER,
@@ -139,15 +141,26 @@ def token_server(key, cert):
             url = urllib.parse.urlsplit(self.path)
             query = urllib.parse.parse_qs(url.query)
             user, ok = self._user()
-            LOG.append(("GET", self.path, user, bool(self.headers.get("Authorization"))))
+            LOG.append(
+                ("GET", self.path, user, bool(self.headers.get("Authorization")))
+            )
             if not ok:
-                body = json.dumps({"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]})
+                body = json.dumps(
+                    {"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]}
+                )
                 self._send(401, body, {"WWW-Authenticate": 'Basic realm="hosting"'})
                 return
-            token, claims = make_token(key, cert, user or "", grant(user, query.get("scope", [])))
-            body = {"token": token, "access_token": token, "expires_in": 300,
-                    "issued_at": dt.datetime.fromtimestamp(claims["iat"], dt.timezone.utc)
-                    .isoformat().replace("+00:00", "Z")}
+            token, claims = make_token(
+                key, cert, user or "", grant(user, query.get("scope", []))
+            )
+            body = {
+                "token": token,
+                "access_token": token,
+                "expires_in": 300,
+                "issued_at": dt.datetime.fromtimestamp(claims["iat"], dt.UTC)
+                .isoformat()
+                .replace("+00:00", "Z"),
+            }
             self._send(200, json.dumps(body))
 
         def do_POST(self):  # OAuth2 form flow (docker CLI with refresh tokens)
@@ -183,9 +196,12 @@ def start_registry(workdir, realm, cert_path):
         REGISTRY_TOKEN_CERT=str(cert_path),
     )
     (Path(workdir) / "config.yml").write_text(config)
-    log = open(Path(workdir) / "registry.log", "w")
-    proc = subprocess.Popen(["docker-registry", "serve", str(Path(workdir) / "config.yml")],
-                            stdout=log, stderr=subprocess.STDOUT)
+    with open(Path(workdir) / "registry.log", "w") as log:  # the child keeps its own fd
+        proc = subprocess.Popen(
+            ["docker-registry", "serve", str(Path(workdir) / "config.yml")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1)
@@ -208,7 +224,7 @@ def http(method, url, token=None, headers=None):
 
 
 def run(*cmd, env=None, ok=True):
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     out = (p.stdout + p.stderr).strip()
     print(f"$ {' '.join(cmd)}\n  -> rc={p.returncode} {out[-400:]}")
     if ok and p.returncode:
@@ -228,10 +244,36 @@ def main():
         status, headers, body = http("GET", f"http://{reg}/v2/")
         print("GET /v2/ ->", status, headers.get("Www-Authenticate"), body.strip())
         status, headers, body = http("GET", f"http://{reg}/v2/t/svc/manifests/1")
-        print("GET manifest, no token ->", status, headers.get("Www-Authenticate"), body.strip())
+        print(
+            "GET manifest, no token ->",
+            status,
+            headers.get("Www-Authenticate"),
+            body.strip(),
+        )
 
-        run("podman", "login", "--tls-verify=false", "-u", "alice", "-p", "wrong", reg, env=env, ok=False)
-        run("podman", "login", "--tls-verify=false", "-u", "alice", "-p", "alice-pw", reg, env=env)
+        run(
+            "podman",
+            "login",
+            "--tls-verify=false",
+            "-u",
+            "alice",
+            "-p",
+            "wrong",
+            reg,
+            env=env,
+            ok=False,
+        )
+        run(
+            "podman",
+            "login",
+            "--tls-verify=false",
+            "-u",
+            "alice",
+            "-p",
+            "alice-pw",
+            reg,
+            env=env,
+        )
         run("podman", "tag", "localhost/hosting-test/httpd:latest", f"{reg}/t/svc:1")
         t0 = time.monotonic()
         run("podman", "push", "--tls-verify=false", f"{reg}/t/svc:1", env=env)
@@ -239,41 +281,131 @@ def main():
         run("podman", "rmi", f"{reg}/t/svc:1")
         run("podman", "pull", "--tls-verify=false", f"{reg}/t/svc:1", env=env)
         run("podman", "tag", "localhost/hosting-test/httpd:latest", f"{reg}/u/other:1")
-        run("podman", "push", "--tls-verify=false", f"{reg}/u/other:1", env=env, ok=False)
+        run(
+            "podman",
+            "push",
+            "--tls-verify=false",
+            f"{reg}/u/other:1",
+            env=env,
+            ok=False,
+        )
         run("podman", "rmi", f"{reg}/u/other:1")
         run("podman", "logout", reg, env=env)
-        run("podman", "login", "--tls-verify=false", "-u", "bob", "-p", "bob-pw", reg, env=env)
+        run(
+            "podman",
+            "login",
+            "--tls-verify=false",
+            "-u",
+            "bob",
+            "-p",
+            "bob-pw",
+            reg,
+            env=env,
+        )
         run("podman", "tag", "localhost/hosting-test/httpd:latest", f"{reg}/t/bob:1")
         run("podman", "push", "--tls-verify=false", f"{reg}/t/bob:1", env=env, ok=False)
         run("podman", "rmi", f"{reg}/t/bob:1")
         run("podman", "logout", reg, env=env)
 
         manifest = f"http://{reg}/v2/t/svc/manifests/1"
-        accept = {"Accept": "application/vnd.oci.image.manifest.v1+json, "
-                            "application/vnd.docker.distribution.manifest.v2+json"}
-        good, _ = make_token(key, cert, "alice", [{"type": "repository", "name": "t/svc", "actions": ["pull"]}])
+        accept = {
+            "Accept": "application/vnd.oci.image.manifest.v1+json, "
+            "application/vnd.docker.distribution.manifest.v2+json"
+        }
+        good, _ = make_token(
+            key,
+            cert,
+            "alice",
+            [{"type": "repository", "name": "t/svc", "actions": ["pull"]}],
+        )
         status, headers, _ = http("HEAD", manifest, good, accept)
-        print("HEAD manifest, good token ->", status, "digest", headers.get("Docker-Content-Digest"))
-        kid_token, _ = make_token(key, cert, "alice", [{"type": "repository", "name": "t/svc", "actions": ["pull"]}],
-                                  header_style="kid")
-        print("GET manifest, token with kid header instead of x5c ->", http("GET", manifest, kid_token, accept)[0])
-        other, _ = make_token(key, cert, "alice", [{"type": "repository", "name": "t/other", "actions": ["pull", "push"]}])
+        print(
+            "HEAD manifest, good token ->",
+            status,
+            "digest",
+            headers.get("Docker-Content-Digest"),
+        )
+        kid_token, _ = make_token(
+            key,
+            cert,
+            "alice",
+            [{"type": "repository", "name": "t/svc", "actions": ["pull"]}],
+            header_style="kid",
+        )
+        print(
+            "GET manifest, token with kid header instead of x5c ->",
+            http("GET", manifest, kid_token, accept)[0],
+        )
+        other, _ = make_token(
+            key,
+            cert,
+            "alice",
+            [{"type": "repository", "name": "t/other", "actions": ["pull", "push"]}],
+        )
         status, headers, body = http("GET", manifest, other, accept)
-        print("GET manifest, token for t/other ->", status, headers.get("Www-Authenticate"), body.strip())
-        expired, _ = make_token(key, cert, "alice", [{"type": "repository", "name": "t/svc", "actions": ["pull"]}],
-                                lifetime=-60, nbf=int(time.time()) - 600, iat=int(time.time()) - 600)
+        print(
+            "GET manifest, token for t/other ->",
+            status,
+            headers.get("Www-Authenticate"),
+            body.strip(),
+        )
+        expired, _ = make_token(
+            key,
+            cert,
+            "alice",
+            [{"type": "repository", "name": "t/svc", "actions": ["pull"]}],
+            lifetime=-60,
+            nbf=int(time.time()) - 600,
+            iat=int(time.time()) - 600,
+        )
         status, headers, body = http("GET", manifest, expired, accept)
-        print("GET manifest, expired token ->", status, headers.get("Www-Authenticate"), body.strip())
-        wrong_aud, _ = make_token(key, cert, "alice", [{"type": "repository", "name": "t/svc", "actions": ["pull"]}],
-                                  aud="someone-else")
-        print("GET manifest, wrong aud ->", http("GET", manifest, wrong_aud, accept)[:3:2])
+        print(
+            "GET manifest, expired token ->",
+            status,
+            headers.get("Www-Authenticate"),
+            body.strip(),
+        )
+        wrong_aud, _ = make_token(
+            key,
+            cert,
+            "alice",
+            [{"type": "repository", "name": "t/svc", "actions": ["pull"]}],
+            aud="someone-else",
+        )
+        print(
+            "GET manifest, wrong aud ->", http("GET", manifest, wrong_aud, accept)[:3:2]
+        )
         other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        forged, _ = make_token(other_key, cert, "alice", [{"type": "repository", "name": "t/svc", "actions": ["pull"]}])
-        print("GET manifest, signed by another key ->", http("GET", manifest, forged, accept)[:3:2])
-        catalog, _ = make_token(key, cert, "admin", [{"type": "registry", "name": "catalog", "actions": ["*"]}])
-        print("GET /v2/_catalog with registry:catalog:* ->", http("GET", f"http://{reg}/v2/_catalog", catalog)[::2])
-        tags, _ = make_token(key, cert, "alice", [{"type": "repository", "name": "t/svc", "actions": ["pull"]}])
-        print("GET tags/list ->", http("GET", f"http://{reg}/v2/t/svc/tags/list", tags)[::2])
+        forged, _ = make_token(
+            other_key,
+            cert,
+            "alice",
+            [{"type": "repository", "name": "t/svc", "actions": ["pull"]}],
+        )
+        print(
+            "GET manifest, signed by another key ->",
+            http("GET", manifest, forged, accept)[:3:2],
+        )
+        catalog, _ = make_token(
+            key,
+            cert,
+            "admin",
+            [{"type": "registry", "name": "catalog", "actions": ["*"]}],
+        )
+        print(
+            "GET /v2/_catalog with registry:catalog:* ->",
+            http("GET", f"http://{reg}/v2/_catalog", catalog)[::2],
+        )
+        tags, _ = make_token(
+            key,
+            cert,
+            "alice",
+            [{"type": "repository", "name": "t/svc", "actions": ["pull"]}],
+        )
+        print(
+            "GET tags/list ->",
+            http("GET", f"http://{reg}/v2/t/svc/tags/list", tags)[::2],
+        )
 
         print("\ntoken requests seen by the token endpoint:")
         for entry in LOG:
@@ -286,7 +418,9 @@ def main():
         registry.wait(timeout=10)
         tokens.shutdown()
         for ref in (f"{reg}/t/svc:1",):
-            subprocess.run(["podman", "rmi", "-i", ref], capture_output=True)
+            subprocess.run(
+                ["podman", "rmi", "-i", ref], capture_output=True, check=False
+            )
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -1,8 +1,17 @@
 """Django admin for operators: every model, searchable and filterable, tenant visible."""
 from django.contrib import admin
 
-from hosting.models import (ApiToken, Application, Instance, Membership, Project, Service,
-                            Tenant, Version, VersionEvent)
+from hosting.models import (
+    ApiToken,
+    Application,
+    Instance,
+    Membership,
+    Project,
+    Service,
+    Tenant,
+    Version,
+    VersionEvent,
+)
 
 
 class MembershipInline(admin.TabularInline):

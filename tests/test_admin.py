@@ -2,8 +2,17 @@
 import pytest
 from django.urls import reverse
 
-from hosting.models import (ApiToken, Application, Instance, Membership, Project, Service,
-                            Tenant, Version, VersionEvent)
+from hosting.models import (
+    ApiToken,
+    Application,
+    Instance,
+    Membership,
+    Project,
+    Service,
+    Tenant,
+    Version,
+    VersionEvent,
+)
 from tests.base import make_version
 
 pytestmark = pytest.mark.django_db

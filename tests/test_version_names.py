@@ -1,8 +1,8 @@
 """Generated names, sequences that never reuse a number, and the 10-version cap."""
 import pytest
 
-from hosting.domain.versions import VersionLimitReached, create_version, delete_version
 from hosting.domain.config import VersionConfig
+from hosting.domain.versions import VersionLimitReached, create_version, delete_version
 from hosting.models import Version
 from tests.base import make_version
 

@@ -3,5 +3,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("registry/", include("hosting.registry.urls")),
     path("", include("console.urls")),
 ]

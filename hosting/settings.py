@@ -179,6 +179,11 @@ REGISTRY_ISSUER = env_str("REGISTRY_ISSUER", "hosting-platform")
 REGISTRY_TOKEN_TTL_SECONDS = env_int("REGISTRY_TOKEN_TTL_SECONDS", 300)
 REGISTRY_KEY_DIR = Path(env_str("REGISTRY_KEY_DIR", str(VAR_DIR / "registry-keys")))
 RUNTIME_BACKEND = env_str("RUNTIME_BACKEND", "local")
+# Containers carry this label value and (unless it is "hosting") a name prefix, so test
+# runs and a dev platform sharing one engine never touch each other's containers.
+RUNTIME_NAMESPACE = env_str("RUNTIME_NAMESPACE", "hosting")
+RUNTIME_STOP_TIMEOUT_SECONDS = env_int("RUNTIME_STOP_TIMEOUT_SECONDS", 1)
+HEALTH_CHECK_TIMEOUT_SECONDS = env_float("HEALTH_CHECK_TIMEOUT_SECONDS", 1.0)
 DOCKER_HOST = env_str("DOCKER_HOST", f"unix://{VAR_DIR / 'podman.sock'}")
 AUTOSCALE_COOLDOWN_SECONDS = env_int("AUTOSCALE_COOLDOWN_SECONDS", 15)
 SCALE_TO_ZERO_IDLE_SECONDS = env_int("SCALE_TO_ZERO_IDLE_SECONDS", 3600)

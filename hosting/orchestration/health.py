@@ -1,0 +1,94 @@
+"""HTTP health checks: one probe, quick polling until the first answer, and the retry rule.
+
+A check is an HTTP GET / on the service port: any non-5xx answer is healthy; a refused
+connection, a timeout or a 5xx is a failure. Right after start the port is polled every
+POLL_SECONDS, so a fast app is seen ready within milliseconds instead of after a fixed
+sleep; an attempt fails when no healthy answer came within its window, and the version
+gets settings.HEALTH_CHECK_RETRIES more attempts before it is declared failed.
+"""
+from __future__ import annotations
+
+import http.client
+import socket
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+
+from hosting.runtimes.base import ProbeResult
+
+POLL_SECONDS = 0.02
+
+
+def http_get(host: str, port: int, timeout: float) -> ProbeResult:
+    """GET / once; classify the outcome in the words the error log uses."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request("GET", "/", headers={"User-Agent": "hosting-health-check"})
+        status = conn.getresponse().status
+    except ConnectionRefusedError:
+        return ProbeResult(False, "refused")
+    except (socket.timeout, TimeoutError):
+        return ProbeResult(False, "timeout")
+    except (OSError, http.client.HTTPException) as exc:
+        # Reset or closed without an answer: the port forwarder accepted but nothing
+        # inside answered (yet).
+        return ProbeResult(False, "error", detail=f"{type(exc).__name__}: {exc}")
+    finally:
+        conn.close()
+    if status >= 500:
+        return ProbeResult(False, "http_5xx", status=status)
+    return ProbeResult(True, "answered", status=status)
+
+
+def attempts() -> int:
+    """The first attempt plus HEALTH_CHECK_RETRIES retries."""
+    return 1 + settings.HEALTH_CHECK_RETRIES
+
+
+def attempt_window() -> float:
+    return max(settings.HEALTH_CHECK_TIMEOUT_SECONDS, 0.2)
+
+
+def poll(probe: Callable[[float], ProbeResult], window: float,
+         stop: Callable[[], bool] = lambda: False) -> ProbeResult:
+    """Probe every POLL_SECONDS until a healthy answer, `stop()` or the window ends.
+
+    Returns the healthy result, or the last failure seen. `stop` is asked between probes
+    (e.g. "the container exited", "the version was deleted") to give up early.
+    """
+    deadline = time.monotonic() + window
+    last = ProbeResult(False, "timeout")
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return last
+        last = probe(min(remaining, settings.HEALTH_CHECK_TIMEOUT_SECONDS))
+        if last.ok or stop():
+            return last
+        time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+
+
+def check_with_retries(probe: Callable[[float], ProbeResult],
+                       stop: Callable[[], bool] = lambda: False) -> tuple[ProbeResult, int]:
+    """Run up to attempts() windows; returns the final result and the attempts used."""
+    result = ProbeResult(False, "timeout")
+    for attempt in range(1, attempts() + 1):
+        result = poll(probe, attempt_window(), stop)
+        if result.ok or stop():
+            return result, attempt
+    return result, attempts()
+
+
+def describe_failure(result: ProbeResult, port: int, window: float) -> str:
+    """A sentence for the error log."""
+    if result.reason == "refused":
+        return f"Nothing is listening on port {port} inside the container (connection refused)."
+    if result.reason == "timeout":
+        return (f"The health check timed out: GET / on port {port} got no answer within "
+                f"{window:g} s.")
+    if result.reason == "http_5xx":
+        return f"GET / on port {port} answered HTTP {result.status} (a server error)."
+    if result.reason == "no_port":
+        return f"Port {port} of the container is not published, so it cannot be checked."
+    return f"GET / on port {port} failed: {result.detail or result.reason}."

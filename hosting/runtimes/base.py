@@ -1,0 +1,142 @@
+"""The small interface every runtime backend implements, and the values it trades in.
+
+The local engine (Docker Engine API: Podman or Docker) and a later Kubernetes backend
+both implement `Runtime`; the orchestration layer only ever talks to this interface, so
+it can be tested against the in-memory backend. Everything here is about one *instance*
+(a container or a pod), named deterministically and found again by its labels.
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class InstanceSpec:
+    """Everything needed to run one instance; built by pure functions in specs.py."""
+
+    name: str  # the engine's name for it (container name), deterministic
+    instance_name: str  # Instance.name in the database
+    image: str  # pinned reference: registry/repo@sha256:...
+    labels: dict[str, str]
+    env: dict[str, str]
+    port: int  # the port the app listens on inside the instance
+    nano_cpus: int
+    mem_limit: int  # bytes; swap is forbidden (memswap = mem)
+    host_ip: str = "127.0.0.1"
+    host_port: int | None = None  # None: the engine picks a free ephemeral port
+
+
+@dataclass
+class Observed:
+    """What the engine reports about one instance right now."""
+
+    name: str
+    id: str
+    state: str  # created, running, exited, paused, ...
+    labels: dict[str, str] = field(default_factory=dict)
+    host_port: int | None = None
+    exit_code: int | None = None
+    oom_killed: bool = False
+    error: str = ""
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    @property
+    def dead(self) -> bool:
+        """Stopped for good: it will not come back by itself (no restart policy)."""
+        return self.state in {"exited", "dead", "stopped"}
+
+
+@dataclass(frozen=True)
+class Usage:
+    """CPU in cores actually used over the last interval, and resident memory."""
+
+    cpu_cores: float
+    memory_bytes: int
+
+
+@dataclass(frozen=True)
+class LogLine:
+    timestamp: datetime
+    stream: str  # stdout or stderr
+    text: str
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One HTTP health check: `ok` for any non-5xx answer."""
+
+    ok: bool
+    reason: str  # "answered", "refused", "timeout", "http_5xx", "no_port", "error"
+    status: int | None = None
+    detail: str = ""
+
+
+class RuntimeFailure(Exception):
+    """A runtime operation failed; str() is a sentence a user understands."""
+
+
+class ImagePullFailed(RuntimeFailure):
+    """The engine could not pull the image (reason: not_found, denied, unavailable, other)."""
+
+    def __init__(self, message: str, reason: str = "other"):
+        super().__init__(message)
+        self.reason = reason
+
+
+class EngineUnavailable(RuntimeFailure):
+    """The engine's API does not answer."""
+
+
+class Runtime(abc.ABC):
+    """What orchestration needs from an engine. Every call is idempotent."""
+
+    @abc.abstractmethod
+    def has_image(self, image_ref: str) -> bool:
+        """The image is already present, so the pull can be skipped."""
+
+    @abc.abstractmethod
+    def pull(self, image_ref: str, auth: dict | None = None) -> None:
+        """Pull the image; raises ImagePullFailed with the engine's reason."""
+
+    @abc.abstractmethod
+    def ensure(self, spec: InstanceSpec) -> Observed:
+        """Create and start the instance unless one of that name exists; return it as is."""
+
+    @abc.abstractmethod
+    def observe(self, labels: dict[str, str]) -> list[Observed]:
+        """Every instance (running or not) carrying all these labels."""
+
+    @abc.abstractmethod
+    def get(self, name: str) -> Observed | None:
+        """One instance by name, freshly inspected; None when it does not exist."""
+
+    @abc.abstractmethod
+    def remove(self, name: str) -> None:
+        """Stop (short grace period) and remove; nothing happens if it is gone."""
+
+    @abc.abstractmethod
+    def logs(self, name: str, since: datetime | None = None, tail: int | None = None) -> list[LogLine]:
+        """stdout and stderr lines, oldest first, with the engine's timestamps."""
+
+    @abc.abstractmethod
+    def read_files(self, name: str, path: str) -> dict[str, bytes]:
+        """The files at `path` inside the instance (a file or a directory's files)."""
+
+    @abc.abstractmethod
+    def stats(self, name: str) -> Usage | None:
+        """CPU cores in use and memory, or None when it is not running."""
+
+    @abc.abstractmethod
+    def probe(self, observed: Observed, port: int, timeout: float) -> ProbeResult:
+        """One HTTP GET / to the instance's service port."""
+
+    def listening_ports(self, name: str) -> list[int] | None:
+        """TCP ports something listens on inside the instance, if it can be told cheaply."""
+        return None

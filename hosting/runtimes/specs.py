@@ -1,0 +1,83 @@
+"""Pure functions from a Version to what the engine should run (no I/O, easy to diff).
+
+Like Knative's `resources/` builders: the orchestration layer compares these specs with
+what the engine reports, and the Kubernetes backend turns the same spec into a pod.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+
+from hosting.models import Instance, Version
+from hosting.runtimes.base import InstanceSpec
+
+LABEL_NAMESPACE = "hosting.namespace"
+LABEL_TENANT = "hosting.tenant"
+LABEL_SERVICE = "hosting.service"
+LABEL_VERSION = "hosting.version"
+LABEL_VERSION_NAME = "hosting.version-name"
+LABEL_INSTANCE = "hosting.instance"
+
+
+def namespace() -> str:
+    return settings.RUNTIME_NAMESPACE
+
+
+def container_name(instance_name: str) -> str:
+    """The engine's name: Instance.name, prefixed outside the default namespace."""
+    ns = namespace()
+    return instance_name if ns == "hosting" else f"{ns}-{instance_name}"
+
+
+def namespace_selector() -> dict[str, str]:
+    """Every instance this platform (this namespace) runs."""
+    return {LABEL_NAMESPACE: namespace()}
+
+
+def version_selector(version_id: int) -> dict[str, str]:
+    return {**namespace_selector(), LABEL_VERSION: str(version_id)}
+
+
+def labels_for(version: Version, ordinal: int) -> dict[str, str]:
+    return {
+        **version_selector(version.pk),
+        LABEL_TENANT: version.service.tenant.slug,
+        LABEL_SERVICE: str(version.service_id),
+        LABEL_VERSION_NAME: version.name,
+        LABEL_INSTANCE: str(ordinal),
+    }
+
+
+def nano_cpus(cpu_millis: int) -> int:
+    return cpu_millis * 1_000_000
+
+
+def mem_bytes(memory_mib: int) -> int:
+    return memory_mib * 1024 * 1024
+
+
+def instance_spec(version: Version, ordinal: int) -> InstanceSpec:
+    name = Instance.name_for(version, ordinal)
+    return InstanceSpec(
+        name=container_name(name),
+        instance_name=name,
+        image=version.image_ref,
+        labels=labels_for(version, ordinal),
+        env={str(k): str(v) for k, v in version.env},
+        port=version.port,
+        nano_cpus=nano_cpus(version.cpu_millis),
+        mem_limit=mem_bytes(version.memory_mib),
+    )
+
+
+def version_id_of(labels: dict[str, str]) -> int | None:
+    try:
+        return int(labels[LABEL_VERSION])
+    except (KeyError, ValueError):
+        return None
+
+
+def ordinal_of(labels: dict[str, str]) -> int | None:
+    try:
+        return int(labels[LABEL_INSTANCE])
+    except (KeyError, ValueError):
+        return None

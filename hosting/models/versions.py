@@ -142,6 +142,9 @@ class Instance(models.Model):
     cpu_percent = models.FloatField(null=True, blank=True)  # of the spec's CPU, last sample
     memory_bytes = models.BigIntegerField(null=True, blank=True)
     health_failures = models.PositiveSmallIntegerField(default=0)
+    # Where log collection stopped, per source: {"stdout": [iso time, lines at it],
+    # "/var/log/app/app.log": byte offset}; so each line is stored exactly once.
+    log_cursors = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(default=timezone.now)
     started = models.DateTimeField(null=True, blank=True)
     stopped = models.DateTimeField(null=True, blank=True)

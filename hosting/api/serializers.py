@@ -1,0 +1,254 @@
+"""What the API reads and writes. Limits are not repeated here: the domain checks them
+(hosting/rules.py, hosting/domain/config.py) and its messages name the limit."""
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from hosting import catalogue, rules
+from hosting.api.fields import EnvField, ParentField
+from hosting.models import (ApiToken, Application, Instance, LogEntry, Project, Service, Tenant,
+                            TrafficPolicy, Version, VersionEvent)
+
+
+def check(rule, value, field: str):
+    """Run a domain rule on one field, turning its error into the serializer's."""
+    try:
+        rule(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.message_dict.get(field, exc.messages))
+    return value
+
+
+class TokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created", "last_used", "revoked"]
+        read_only_fields = ["prefix", "created", "last_used", "revoked"]
+
+
+class TokenCreatedSerializer(TokenSerializer):
+    key = serializers.CharField(read_only=True, help_text="The secret key, shown only this once.")
+
+    class Meta(TokenSerializer.Meta):
+        fields = [*TokenSerializer.Meta.fields, "key"]
+
+
+class TenantSerializer(serializers.ModelSerializer):
+    role = serializers.CharField(read_only=True, help_text="The caller's role: owner, developer or viewer.")
+
+    class Meta:
+        model = Tenant
+        fields = ["id", "slug", "name", "kind", "billing_status", "created", "role"]
+
+
+class ParentOnCreate:
+    """The parent is chosen when an object is created and never moves afterwards."""
+
+    parent_field = ""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:
+            fields[self.parent_field].read_only = True
+        return fields
+
+    def check_unique(self, attrs, model, scope: dict, message: str) -> None:
+        name = attrs.get("name")
+        if name is None:
+            return
+        clash = model.objects.filter(name=name, **scope)
+        if self.instance is not None:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise serializers.ValidationError({"name": [message % {"name": name}]})
+
+
+class ProjectSerializer(ParentOnCreate, serializers.ModelSerializer):
+    parent_field = "tenant"
+    tenant = ParentField(queryset=Tenant.objects.all())
+
+    class Meta:
+        model = Project
+        fields = ["id", "tenant", "name", "description", "created"]
+        read_only_fields = ["created"]
+        validators = []  # uniqueness is checked below, with the tenant of a new or existing project
+
+    def validate(self, attrs):
+        tenant = attrs.get("tenant") or self.instance.tenant
+        self.check_unique(attrs, Project, {"tenant": tenant},
+                          "A project named %(name)s already exists in this tenant.")
+        return attrs
+
+
+class ApplicationSerializer(ParentOnCreate, serializers.ModelSerializer):
+    parent_field = "project"
+    project = ParentField(queryset=Project.objects.all())
+
+    class Meta:
+        model = Application
+        fields = ["id", "tenant", "project", "name", "description", "created"]
+        read_only_fields = ["tenant", "created"]
+        validators = []
+
+    def validate(self, attrs):
+        project = attrs.get("project") or self.instance.project
+        self.check_unique(attrs, Application, {"project": project},
+                          "An application named %(name)s already exists in this project.")
+        return attrs
+
+    def create(self, validated_data):
+        return Application.objects.create(tenant_id=validated_data["project"].tenant_id, **validated_data)
+
+
+class ServiceSerializer(ParentOnCreate, serializers.ModelSerializer):
+    parent_field = "application"
+    application = ParentField(queryset=Application.objects.all())
+    project = serializers.IntegerField(source="application.project_id", read_only=True)
+    repository = serializers.CharField(read_only=True, help_text="Push images here: <registry>/<repository>:<tag>.")
+    image_base = serializers.CharField(read_only=True)
+    host = serializers.CharField(read_only=True, help_text="Where the service answers on the router.")
+    live_versions = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Service
+        fields = ["id", "tenant", "project", "application", "name", "description", "repository",
+                  "image_base", "host", "live_versions", "created"]
+        read_only_fields = ["tenant", "created"]
+        validators = []
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:  # the name is in the repository and the host
+            fields["name"].read_only = True
+        return fields
+
+    def validate_name(self, value: str) -> str:
+        return check(rules.check_dns_label, value, "name")
+
+    def validate(self, attrs):
+        if "application" in attrs:
+            self.check_unique(attrs, Service, {"tenant_id": attrs["application"].tenant_id},
+                              "A service named %(name)s already exists in this tenant.")
+        return attrs
+
+    def create(self, validated_data):
+        application = validated_data["application"]
+        return Service.objects.create(tenant_id=application.tenant_id, **validated_data)
+
+
+@extend_schema_field({"type": "string", "enum": list(TrafficPolicy.values)})
+class TrafficPolicyField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "enum": list(catalogue.BY_KEY)})
+class ResourceSpecField(serializers.CharField):
+    pass
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    """A version as read: its immutable config and its observed state."""
+
+    application = serializers.IntegerField(source="service.application_id", read_only=True)
+    project = serializers.IntegerField(source="service.application.project_id", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    traffic_policy = TrafficPolicyField(read_only=True)
+    resource_spec = ResourceSpecField(read_only=True)
+    preview_url = serializers.CharField(read_only=True)
+    image_ref = serializers.CharField(read_only=True)
+    env = EnvField(read_only=True)
+    log_paths = serializers.ListField(child=serializers.CharField(), read_only=True)
+    instances_running = serializers.IntegerField(read_only=True)
+    instances_desired = serializers.IntegerField(source="desired_instances", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = Version
+        fields = ["id", "name", "sequence", "tenant", "project", "application", "service",
+                  "status", "status_display", "status_changed", "traffic_percent", "preview_url",
+                  "image_tag", "image_digest", "image_ref", "port", "traffic_policy", "description",
+                  "resource_spec", "cpu_millis", "memory_mib", "min_replicas", "max_replicas",
+                  "cpu_target", "log_paths", "initial_delay_seconds", "env", "instances_running",
+                  "instances_desired", "saturated", "last_scaled", "last_request", "created",
+                  "created_by", "deleted_at"]
+        read_only_fields = fields
+
+
+class VersionCreateSerializer(serializers.Serializer):
+    """Both wizard steps in one body. Fields left out are copied from the service's
+    latest version, as the console's wizard pre-fills them (description excepted);
+    for a first version they take the product defaults."""
+
+    service = ParentField(queryset=Service.objects.all())
+    image_tag = serializers.CharField(required=False, allow_blank=True,
+                                      help_text="A tag pushed to the service's repository.")
+    port = serializers.IntegerField(required=False, help_text="1–65535, default 80.")
+    traffic_policy = TrafficPolicyField(required=False)
+    description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False,
+                                        help_text="At most 50 characters.")
+    resource_spec = ResourceSpecField(required=False)
+    min_replicas = serializers.IntegerField(required=False, help_text="0–50, at most max_replicas.")
+    max_replicas = serializers.IntegerField(required=False, help_text="1–50.")
+    cpu_target = serializers.IntegerField(required=False, help_text="CPU utilisation %, 1–100.")
+    log_paths = serializers.ListField(child=serializers.CharField(trim_whitespace=False), required=False,
+                                      help_text="Up to 10: stdout or absolute paths.")
+    initial_delay_seconds = serializers.IntegerField(required=False, help_text="0–600, default 2.")
+    env = EnvField(required=False, help_text="Up to 100 variables.")
+
+    def to_internal_value(self, data):
+        unknown = sorted(set(data) - set(self.fields)) if hasattr(data, "keys") else []
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VersionEvent
+        fields = ["id", "created", "kind", "level", "message", "detail"]
+
+
+class LogLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LogEntry
+        fields = ["instance_name", "source", "timestamp", "line"]
+
+
+class InstanceSerializer(serializers.ModelSerializer):
+    service = serializers.IntegerField(source="version.service_id", read_only=True)
+
+    class Meta:
+        model = Instance
+        fields = ["id", "name", "version", "service", "ordinal", "status", "ready", "container_id",
+                  "host_port", "exit_code", "message", "cpu_percent", "memory_bytes",
+                  "health_failures", "created", "started", "stopped"]
+        read_only_fields = fields
+
+
+class ShareSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    percent = serializers.IntegerField(help_text="0–100; the shares add up to 100.")
+
+
+class ShareReadSerializer(ShareSerializer):
+    name = serializers.CharField()
+    status = serializers.CharField()
+
+
+class TrafficSerializer(serializers.Serializer):
+    shares = ShareSerializer(many=True, allow_empty=False)
+
+    def validate_shares(self, shares: list[dict]) -> list[dict]:
+        ids = [share["version"] for share in shares]
+        if len(set(ids)) != len(ids):
+            raise serializers.ValidationError("Each version may appear only once.")
+        return shares
+
+
+class TrafficReadSerializer(serializers.Serializer):
+    shares = ShareReadSerializer(many=True)
+
+
+class TagsSerializer(serializers.Serializer):
+    repository = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField())

@@ -1,0 +1,91 @@
+"""Services, their repository's tags, the upload guide and the traffic split."""
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from hosting.api.errors import ServiceUnavailable
+from hosting.api.filters import ServiceFilter
+from hosting.api.serializers import (ServiceSerializer, TagsSerializer, TrafficReadSerializer,
+                                     TrafficSerializer)
+from hosting.api.views.catalog import CrudViewSet, refuse_if_versions
+from hosting.domain.traffic import set_traffic
+from hosting.models import Service, Version
+
+UNAVAILABLE = "The image registry is unreachable right now ({error}); try again shortly."
+
+
+def live_version_count():
+    live = (Version.objects.filter(service=OuterRef("pk"), deleted_at__isnull=True).order_by()
+            .values("service").annotate(n=Count("pk")).values("n"))
+    return Coalesce(Subquery(live, output_field=IntegerField()), Value(0))
+
+
+def traffic_body(service: Service) -> dict:
+    versions = service.versions.live().order_by("sequence")
+    return {"shares": [{"version": v.pk, "percent": v.traffic_percent, "name": v.name,
+                        "status": v.status} for v in versions]}
+
+
+def _registry():
+    """The registry helpers, or 503 when that part of the platform is not installed."""
+    try:
+        from hosting.registry import client, guide
+    except ImportError as exc:
+        raise ServiceUnavailable(UNAVAILABLE.format(error=exc))
+    return client, guide
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Services (filter by project or application)"),
+    create=extend_schema(summary="Create a service; its image repository is <tenant>/<name>"),
+    destroy=extend_schema(summary="Delete a service that has no versions left"),
+)
+class ServiceViewSet(CrudViewSet):
+    serializer_class = ServiceSerializer
+    queryset = Service.objects.select_related("tenant", "application").annotate(
+        live_versions=live_version_count())
+    filterset_class = ServiceFilter
+    ordering_fields = ["name", "created", "id"]
+
+    def perform_destroy(self, instance: Service) -> None:
+        refuse_if_versions(instance.versions.all(), "service")
+        instance.delete()
+
+    @extend_schema(summary="Tags pushed to the service's repository", responses=TagsSerializer)
+    @action(detail=True, methods=["get"])
+    def tags(self, request: Request, pk=None) -> Response:
+        service = self.get_object()
+        client, _guide = _registry()
+        try:
+            tags = client.list_tags(service.repository)
+        except client.RegistryError as exc:
+            raise ServiceUnavailable(UNAVAILABLE.format(error=exc))
+        return Response({"repository": service.repository, "tags": list(tags)})
+
+    @extend_schema(summary="How to log in, tag and push an image to this service",
+                   responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"], url_path="upload-guide")
+    def upload_guide(self, request: Request, pk=None) -> Response:
+        service = self.get_object()
+        _client, guide = _registry()
+        return Response(guide.upload_guide(service, request.user.get_username()))
+
+    @extend_schema(methods=["GET"], summary="The traffic split over the live versions",
+                   responses=TrafficReadSerializer)
+    @extend_schema(methods=["PUT"], summary="Replace the whole traffic split",
+                   description="Versions not named get 0; the shares add up to 100; only "
+                               "normal versions may get a share (409 otherwise).",
+                   request=TrafficSerializer, responses=TrafficReadSerializer)
+    @action(detail=True, methods=["get", "put"])
+    def traffic(self, request: Request, pk=None) -> Response:
+        service = self.get_object()
+        if request.method == "PUT":
+            body = TrafficSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            set_traffic(service, {s["version"]: s["percent"] for s in body.validated_data["shares"]})
+        return Response(traffic_body(service))
+

@@ -157,8 +157,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "hosting.api.pagination.Pages",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "hosting.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["hosting.api.throttling.UserThrottle",
+                                 "hosting.api.throttling.AnonThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": env_str("API_THROTTLE_USER", "1200/min"),
+                               "anon": env_str("API_THROTTLE_ANON", "60/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hosting platform API",
@@ -167,7 +172,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
+# The shared cache (API throttling counts) lives in Redis, so every web worker sees one count.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                      "LOCATION": env_str("CACHE_URL", REDIS_URL), "KEY_PREFIX": "hosting"}}
 
 # The platform's own parts; every address is loopback by default.
 APPS_DOMAIN = env_str("APPS_DOMAIN", "apps.localhost")

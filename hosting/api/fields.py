@@ -30,7 +30,7 @@ class ParentField(serializers.PrimaryKeyRelatedField):
         try:
             obj = self.get_queryset().get(pk=int(data))
         except ObjectDoesNotExist:
-            raise exceptions.NotFound(f"No {self.field_name} {data} among your tenants.")
+            raise exceptions.NotFound(f"No such {self.field_name} among your tenants.")
         require_change(self.context["request"].user, obj)
         return obj
 

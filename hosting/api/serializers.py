@@ -6,8 +6,8 @@ from rest_framework import serializers
 
 from hosting import catalogue, rules
 from hosting.api.fields import EnvField, ParentField
-from hosting.models import (ApiToken, Application, Instance, LogEntry, Project, Service, Tenant,
-                            TrafficPolicy, Version, VersionEvent)
+from hosting.models import (ApiToken, Application, Instance, LogEntry, MetricSample, Project, Service,
+                            Tenant, TrafficPolicy, Version, VersionEvent)
 
 
 def check(rule, value, field: str):
@@ -212,6 +212,13 @@ class LogLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = LogEntry
         fields = ["instance_name", "source", "timestamp", "line"]
+
+
+class MetricSampleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MetricSample
+        fields = ["timestamp", "interval_seconds", "requests", "responses_2xx", "responses_4xx",
+                  "responses_5xx", "response_ms", "cpu_percent", "instances"]
 
 
 class InstanceSerializer(serializers.ModelSerializer):

@@ -2,7 +2,7 @@
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -67,12 +67,15 @@ class ServiceViewSet(CrudViewSet):
         return Response({"repository": service.repository, "tags": list(tags)})
 
     @extend_schema(summary="How to log in, tag and push an image to this service",
+                   parameters=[OpenApiParameter("tag", OpenApiTypes.STR, description="The tag to "
+                                                "show in the commands (default v1).")],
                    responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"], url_path="upload-guide")
     def upload_guide(self, request: Request, pk=None) -> Response:
         service = self.get_object()
         _client, guide = _registry()
-        return Response(guide.upload_guide(service, request.user.get_username()))
+        tag = request.query_params.get("tag") or guide.EXAMPLE_TAG
+        return Response(guide.upload_guide(service, request.user.get_username(), tag=tag))
 
     @extend_schema(methods=["GET"], summary="The traffic split over the live versions",
                    responses=TrafficReadSerializer)

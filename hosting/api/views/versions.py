@@ -13,7 +13,8 @@ from hosting import rules
 from hosting.api.errors import ServiceUnavailable
 from hosting.api.filters import InstanceFilter, VersionFilter
 from hosting.api.serializers import (EventSerializer, InstanceSerializer, LogLineSerializer,
-                                     VersionCreateSerializer, VersionSerializer)
+                                     MetricSampleSerializer, VersionCreateSerializer,
+                                     VersionSerializer)
 from hosting.api.views.base import ScopedViewSet
 from hosting.domain.config import VersionConfig
 from hosting.domain.versions import create_version, delete_version, redeploy
@@ -22,6 +23,7 @@ from hosting.status import InstanceStatus
 
 IDEMPOTENCY_KEY_MAX = Version._meta.get_field("idempotency_key").max_length
 LOG_TAIL_DEFAULT, LOG_TAIL_MAX = 200, 5000
+METRICS_DEFAULT, METRICS_MAX = 60, 1440
 
 
 def running_instances():
@@ -59,6 +61,11 @@ class LogQuery(serializers.Serializer):
             raise serializers.ValidationError("since must be an ISO 8601 date and time, "
                                               "e.g. 2024-05-01T12:00:00Z.")
         return parsed
+
+
+class MetricsQuery(serializers.Serializer):
+    last = serializers.IntegerField(required=False, min_value=1, max_value=METRICS_MAX,
+                                    default=METRICS_DEFAULT, help_text="The last N samples.")
 
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -148,6 +155,17 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         lines = read_logs(version, instance_name=query.validated_data.get("instance"),
                           since=query.validated_data.get("since"), tail=query.validated_data["tail"])
         return Response(LogLineSerializer(lines, many=True).data)
+
+    @extend_schema(summary="Request and CPU samples (what the console's charts draw), oldest first",
+                   parameters=[MetricsQuery], responses=MetricSampleSerializer(many=True),
+                   filters=False)
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def metrics(self, request: Request, pk=None) -> Response:
+        version = self.get_object()
+        query = MetricsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        newest = version.metric_samples.order_by("-timestamp", "-id")[: query.validated_data["last"]]
+        return Response(MetricSampleSerializer(reversed(list(newest)), many=True).data)
 
 
 @extend_schema_view(list=extend_schema(summary="Instances (running containers) of your versions"))

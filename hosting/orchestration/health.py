@@ -9,7 +9,6 @@ gets settings.HEALTH_CHECK_RETRIES more attempts before it is declared failed.
 from __future__ import annotations
 
 import http.client
-import socket
 import time
 from collections.abc import Callable
 
@@ -28,7 +27,7 @@ def http_get(host: str, port: int, timeout: float) -> ProbeResult:
         status = conn.getresponse().status
     except ConnectionRefusedError:
         return ProbeResult(False, "refused")
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         return ProbeResult(False, "timeout")
     except (OSError, http.client.HTTPException) as exc:
         # Reset or closed without an answer: the port forwarder accepted but nothing

@@ -17,14 +17,21 @@ import threading
 import time
 from datetime import datetime
 
-import docker
-from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from django.conf import settings
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
+import docker
 from hosting.orchestration import health
 from hosting.runtimes.base import (
-    EngineUnavailable, ImagePullFailed, InstanceSpec, LogLine, Observed, ProbeResult,
-    Runtime, RuntimeFailure, Usage,
+    EngineUnavailable,
+    ImagePullFailed,
+    InstanceSpec,
+    LogLine,
+    Observed,
+    ProbeResult,
+    Runtime,
+    RuntimeFailure,
+    Usage,
 )
 
 log = logging.getLogger(__name__)

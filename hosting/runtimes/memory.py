@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hosting.runtimes.base import (
-    ImagePullFailed, InstanceSpec, LogLine, Observed, ProbeResult, Runtime, Usage,
+    ImagePullFailed,
+    InstanceSpec,
+    LogLine,
+    Observed,
+    ProbeResult,
+    Runtime,
+    Usage,
 )
 
 
@@ -75,7 +81,7 @@ class MemoryRuntime(Runtime):
         observed = Observed(name=spec.name, id=f"mem{next(self._ids)}", state=state,
                             labels=dict(spec.labels), host_port=next(self._ports),
                             exit_code=code, oom_killed=behaviour.oom,
-                            started_at=datetime.now(timezone.utc))
+                            started_at=datetime.now(UTC))
         self.instances[spec.name] = _Instance(spec, observed, behaviour)
         return observed
 
@@ -94,7 +100,7 @@ class MemoryRuntime(Runtime):
         inst = self.instances.get(name)
         if not inst:
             return []
-        stamp = inst.observed.started_at or datetime.now(timezone.utc)
+        stamp = inst.observed.started_at or datetime.now(UTC)
         lines = [LogLine(stamp, "stdout", text) for text in inst.behaviour.logs]
         if since is not None:
             lines = [line for line in lines if line.timestamp >= since]

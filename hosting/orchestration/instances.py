@@ -1,0 +1,77 @@
+"""Starting and stopping one instance: the engine's container and its Instance row together.
+
+Shared by the deploy pipeline and the reconcile loop. Both are idempotent: the container
+name is deterministic, `ensure` returns an existing container, and stopping collects the
+instance's last log lines before the container goes.
+"""
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone
+
+from hosting.models import Instance, Version
+from hosting.orchestration import logs
+from hosting.runtimes import specs
+from hosting.runtimes.base import Observed, Runtime
+from hosting.status import InstanceStatus
+
+log = logging.getLogger(__name__)
+LAST_LINES = 20
+
+
+def start(runtime: Runtime, version: Version, ordinal: int) -> tuple[Instance, Observed]:
+    """Ensure the container for (version, ordinal) runs and its row says so."""
+    spec = specs.instance_spec(version, ordinal)
+    observed = runtime.ensure(spec)
+    instance, _created = Instance.objects.get_or_create(
+        version=version, ordinal=ordinal, defaults={"name": spec.instance_name})
+    if instance.container_id != observed.id:  # a new container: fresh health and cursors
+        instance.container_id = observed.id
+        instance.ready = False
+        instance.health_failures = 0
+        instance.log_cursors = {}
+        instance.cpu_percent = None
+        instance.started = observed.started_at or timezone.now()
+        instance.stopped = None
+    instance.host_port = observed.host_port
+    instance.status = InstanceStatus.STARTING if observed.running else InstanceStatus.FAILED
+    instance.exit_code = observed.exit_code
+    instance.save()
+    return instance, observed
+
+
+def stop(runtime: Runtime, version: Version | None, name: str, instance: Instance | None = None) -> None:
+    """Collect the last logs, remove the container (engine name `name`), drop the row."""
+    if version is not None and instance is not None:
+        try:
+            logs.collect(runtime, version, instance, final=True)
+        except Exception:  # logs are best effort; the container must still go
+            log.exception("collecting the last logs of %s failed", name)
+    runtime.remove(name)
+    if instance is not None and instance.pk:
+        instance.delete()
+
+
+def engine_name(instance: Instance) -> str:
+    return specs.container_name(instance.name)
+
+
+def describe_exit(runtime: Runtime, version: Version, observed: Observed) -> tuple[str, str]:
+    """(message, detail) for an instance that stopped: exit code, OOM, last lines."""
+    name = observed.labels.get(specs.LABEL_INSTANCE, "?")
+    if observed.oom_killed:
+        message = (f"Out of memory: the instance was killed because it used more than its "
+                   f"limit of {version.memory_mib} MiB (exit code {observed.exit_code}).")
+    else:
+        message = (f"The container exited with code {observed.exit_code} instead of serving "
+                   f"on port {version.port}.")
+    lines = [f"{line.stream}: {line.text}" for line in runtime.logs(observed.name, tail=LAST_LINES)]
+    detail = "\n".join([
+        message,
+        f"Instance: {observed.name} (ordinal {name})",
+        *([f"Engine error: {observed.error}"] if observed.error else []),
+        f"Last {LAST_LINES} log lines:" if lines else "It wrote nothing to stdout or stderr.",
+        *lines[-LAST_LINES:],
+    ])
+    return message, detail

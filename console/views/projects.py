@@ -1,0 +1,136 @@
+"""Projects and their applications: create, rename, delete (with confirmation)."""
+from django.views.decorators.http import require_http_methods
+
+from console import nav
+from console.forms import ApplicationForm, ProjectForm
+from console.responses import go, render
+from console.tenancy import console_view
+from hosting.models import Application, Project, Version
+
+
+@require_http_methods(["GET", "POST"])
+@console_view
+def project_new(request):
+    console = request.console
+    if request.method == "POST":
+        console.require_change()
+    form = ProjectForm(request.POST or None, tenant=console.tenant)
+    if request.method == "POST" and form.is_valid():
+        project = form.save()
+        return go(request, "project", project.pk)
+    return render(request, "console/form.html", {
+        "form": form, "title": ProjectForm.title_new, "crumbs": nav.crumbs(None, (ProjectForm.title_new, "")),
+    })
+
+
+@console_view
+def project(request, pk: int):
+    project = request.console.get(Project.objects, pk=pk)
+    return render(request, "console/project.html", {
+        "project": project, "applications": project.applications.order_by("name"),
+        "crumbs": nav.crumbs(project),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@console_view
+def project_edit(request, pk: int):
+    project = request.console.get(Project.objects, pk=pk)
+    if request.method == "POST":
+        request.console.require_change()
+    form = ProjectForm(request.POST or None, instance=project, tenant=project.tenant)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        return go(request, "project", project.pk)
+    return render(request, "console/form.html", {
+        "form": form, "title": ProjectForm.title_edit, "cancel": project,
+        "crumbs": nav.crumbs(project, (ProjectForm.title_edit, "")),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@console_view
+def project_delete(request, pk: int):
+    project = request.console.get(Project.objects, pk=pk)
+    crumbs = nav.crumbs(project)
+    if request.method == "POST":
+        request.console.require_change()
+        if live_versions(project=project):
+            return confirm(request, project, crumbs, status=409)
+        project.delete()
+        return go(request, "home")
+    return confirm(request, project, crumbs)
+
+
+@require_http_methods(["GET", "POST"])
+@console_view
+def application_new(request, pk: int):
+    project = request.console.get(Project.objects, pk=pk)
+    if request.method == "POST":
+        request.console.require_change()
+    form = ApplicationForm(request.POST or None, project=project)
+    if request.method == "POST" and form.is_valid():
+        application = form.save()
+        return go(request, "application", application.pk)
+    return render(request, "console/form.html", {
+        "form": form, "title": ApplicationForm.title_new, "cancel": project,
+        "crumbs": nav.crumbs(project, (ApplicationForm.title_new, "")),
+    })
+
+
+@console_view
+def application(request, pk: int):
+    application = request.console.get(Application.objects.select_related("project"), pk=pk)
+    return render(request, "console/application.html", {
+        "application": application, "crumbs": nav.crumbs(application)[:-1],
+        "service_count": application.services.count(),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@console_view
+def application_edit(request, pk: int):
+    application = request.console.get(Application.objects.select_related("project"), pk=pk)
+    if request.method == "POST":
+        request.console.require_change()
+    form = ApplicationForm(request.POST or None, instance=application, project=application.project)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        return go(request, "application", application.pk)
+    return render(request, "console/form.html", {
+        "form": form, "title": ApplicationForm.title_edit, "cancel": application,
+        "crumbs": nav.crumbs(application)[:-1] + [(ApplicationForm.title_edit, "")],
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@console_view
+def application_delete(request, pk: int):
+    application = request.console.get(Application.objects.select_related("project"), pk=pk)
+    crumbs = nav.crumbs(application)[:-1]
+    if request.method == "POST":
+        request.console.require_change()
+        if live_versions(application=application):
+            return confirm(request, application, crumbs, status=409)
+        project_pk = application.project_id
+        application.delete()
+        return go(request, "project", project_pk)
+    return confirm(request, application, crumbs)
+
+
+def live_versions(**where) -> int:
+    """Live versions under a project, application or service: they block its deletion,
+    since deleting the rows would leave their instances running unmanaged."""
+    key, obj = next(iter(where.items()))
+    lookup = {"service": "service", "application": "service__application",
+              "project": "service__application__project"}[key]
+    return Version.objects.live().filter(**{lookup: obj}).count()
+
+
+def confirm(request, obj, crumbs: list, status: int = 200):
+    """The "are you sure" page (a modal's body for htmx) of a destructive action."""
+    delete_url = request.path
+    return render(request, "console/confirm_delete.html",
+                  {"object": obj, "blocked": live_versions(**{obj._meta.model_name: obj}),
+                   "crumbs": crumbs, "delete_url": delete_url, "cancel": obj},
+                  fragment="console/_confirm_delete.html", status=status)

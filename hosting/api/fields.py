@@ -56,7 +56,7 @@ class EnvField(serializers.Field):
     """
 
     default_error_messages = {
-        "shape": 'env must be an object {"NAME": "value"} or a list of {"name": ..., "value": ...}.',
+        "shape": 'env must be an object {{"NAME": "value"}} or a list of {{"name": ..., "value": ...}}.',
     }
 
     def to_internal_value(self, data) -> list[tuple[str, str]]:

@@ -3,6 +3,7 @@
 The registry runs with token auth whose realm is the test web app (live_server); every
 refusal below is the registry's own answer to the token our endpoint issued.
 """
+import os
 import shutil
 import subprocess
 import tempfile
@@ -210,3 +211,23 @@ def test_pull_auth_lets_the_engine_pull_that_repository_only(world, push_test_im
         assert errors and "denied" in errors[0]
     finally:
         subprocess.run(["podman", "rmi", "--ignore", ref], capture_output=True, check=False)
+
+
+def test_registry_sh_serves_with_token_auth(tmp_path):
+    """What `make run` starts: the script renders the config and execs the registry."""
+    from tests.servers.registry import _stop, _wait_ready, free_port
+
+    host = f"127.0.0.1:{free_port()}"
+    env = {**os.environ, "HOSTING_VAR_DIR": str(tmp_path), "REGISTRY_HOST": host,
+           "WEB_ADDR": "127.0.0.1:8123", "DEBUG": "1"}
+    with open(tmp_path / "registry.log", "w") as log:
+        process = subprocess.Popen([str(ROOT / "scripts" / "registry.sh")], env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    try:
+        assert _wait_ready(host, process), (tmp_path / "registry.log").read_text()
+        challenge = requests.get(f"http://{host}/v2/", timeout=10).headers["WWW-Authenticate"]
+        assert challenge == ('Bearer realm="http://127.0.0.1:8123/registry/token/",'
+                             'service="hosting-registry"')
+        assert (tmp_path / "registry-keys" / "token.crt").exists()
+    finally:
+        _stop(process)

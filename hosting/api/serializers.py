@@ -6,8 +6,19 @@ from rest_framework import serializers
 
 from hosting import catalogue, rules
 from hosting.api.fields import EnvField, ParentField
-from hosting.models import (ApiToken, Application, Instance, LogEntry, MetricSample, Project, Service,
-                            Tenant, TrafficPolicy, Version, VersionEvent)
+from hosting.models import (
+    ApiToken,
+    Application,
+    Instance,
+    LogEntry,
+    MetricSample,
+    Project,
+    Service,
+    Tenant,
+    TrafficPolicy,
+    Version,
+    VersionEvent,
+)
 
 
 def check(rule, value, field: str):

@@ -3,8 +3,7 @@ gets the same 404 a nonexistent id gets, and nothing changes."""
 import pytest
 from django.forms.models import model_to_dict
 
-from hosting.models import (ApiToken, Application, Instance, Project, Service, Version,
-                            VersionEvent)
+from hosting.models import ApiToken, Application, Instance, Project, Service, Version, VersionEvent
 from hosting.status import VersionStatus
 from tests.api.conftest import normal_version
 from tests.base import make_service, make_version

@@ -87,7 +87,7 @@ def count_queries(client, path: str) -> int:
                                   "/api/v1/tokens/"])
 def test_list_query_counts_do_not_grow_with_rows(alice, world, path):
     def grow(n: int) -> None:
-        for i in range(n):
+        for _i in range(n):
             service = make_service(world["alpha"], f"s{grow.made}", project=f"p{grow.made}", app=f"a{grow.made}")
             version = make_version(service)
             Instance.objects.create(version=version, ordinal=0, name=Instance.name_for(version, 0),

@@ -153,7 +153,7 @@ def test_a_share_may_name_a_version_once(alice, svc):
 
 
 def test_deleting_a_version_that_holds_traffic_is_a_conflict(alice, svc):
-    a, b = normal_version(svc), normal_version(svc)
+    a, _b = normal_version(svc), normal_version(svc)
     alice.put(f"/api/v1/services/{svc.pk}/traffic/", {"shares": [{"version": a.pk, "percent": 100}]},
               format="json")
     response = alice.delete(f"{URL}{a.pk}/")

@@ -9,8 +9,12 @@ from rest_framework.response import Response
 
 from hosting.api.errors import ServiceUnavailable
 from hosting.api.filters import ServiceFilter
-from hosting.api.serializers import (ServiceSerializer, TagsSerializer, TrafficReadSerializer,
-                                     TrafficSerializer)
+from hosting.api.serializers import (
+    ServiceSerializer,
+    TagsSerializer,
+    TrafficReadSerializer,
+    TrafficSerializer,
+)
 from hosting.api.views.catalog import CrudViewSet, refuse_if_versions
 from hosting.domain.traffic import set_traffic
 from hosting.models import Service, Version

@@ -3,7 +3,12 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -12,9 +17,14 @@ from rest_framework.response import Response
 from hosting import rules
 from hosting.api.errors import ServiceUnavailable
 from hosting.api.filters import InstanceFilter, VersionFilter
-from hosting.api.serializers import (EventSerializer, InstanceSerializer, LogLineSerializer,
-                                     MetricSampleSerializer, VersionCreateSerializer,
-                                     VersionSerializer)
+from hosting.api.serializers import (
+    EventSerializer,
+    InstanceSerializer,
+    LogLineSerializer,
+    MetricSampleSerializer,
+    VersionCreateSerializer,
+    VersionSerializer,
+)
 from hosting.api.views.base import ScopedViewSet
 from hosting.domain.config import VersionConfig
 from hosting.domain.versions import create_version, delete_version, redeploy

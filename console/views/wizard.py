@@ -120,5 +120,5 @@ def _deploy(request, service: Service, draft: dict) -> dict:
     try:
         create_version(service, wizard.config_of(draft), user=request.user)
     except ValidationError as exc:  # e.g. VersionLimitReached: another tab created one
-        return {"__all__": exc.messages}
+        return {"form": exc.messages}
     return {}

@@ -1,0 +1,111 @@
+"""Fixtures for the console's tests: signed-in clients, a fake tag list, and a browser.
+
+The browser fixtures are built to be extended: `browser_page` is a Playwright page
+signed in as alice against pytest-django's live_server; a test that wants real workers
+and the real runtime just uses it without `quiet_tasks`.
+"""
+import os
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from tests.base import make_world
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+FAKE_TAGS = ["v1", "v2"]
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice(world) -> Client:
+    return client_for(world["alice"])
+
+
+@pytest.fixture
+def charlie(world) -> Client:
+    """A viewer in alpha: may look, may not change."""
+    return client_for(world["charlie"])
+
+
+@pytest.fixture
+def bob(world) -> Client:
+    return client_for(world["bob"])
+
+
+@pytest.fixture
+def fake_tags(monkeypatch):
+    """The registry's tag list, without a registry."""
+    tags = list(FAKE_TAGS)
+    monkeypatch.setattr("console.platform.tags", lambda service: (tags, ""))
+    return tags
+
+
+@pytest.fixture
+def quiet_tasks(monkeypatch):
+    """Record Celery sends instead of queueing them (no worker runs in these tests)."""
+    from hosting import tasks
+
+    sent = []
+    for name in ("deploy_version", "delete_version", "converge_version", "sync_router"):
+        task = getattr(tasks, name)
+        monkeypatch.setattr(task, "delay", lambda *args, _n=name: sent.append((_n, args)))
+    return sent
+
+
+# -- browser ------------------------------------------------------------------------
+
+@pytest.fixture
+def live_world(transactional_db):
+    return make_world()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls
+    # (set up rows, change a status) are still plain synchronous code.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def screenshot():
+    """screenshot(page, "name") saves test-artifacts/name.png (gitignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def browser_page(browser, live_server, live_world):
+    """A page signed in as alice (owner of alpha) on the live server."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "alice-password")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.base_url = live_server.url
+    yield page
+    context.close()

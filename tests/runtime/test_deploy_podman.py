@@ -1,0 +1,166 @@
+"""Deploys end to end on real Podman with the real registry and the offline test images."""
+import subprocess
+import threading
+import time
+import urllib.request
+import uuid
+
+import pytest
+
+from hosting import tasks
+from hosting.domain.versions import delete_version
+from hosting.models import Version
+from hosting.orchestration import deploy, logs, reconcile
+from tests.runtime.conftest import new_version
+
+pytestmark = pytest.mark.integration
+REPO = "alpha/testservice"
+
+
+@pytest.fixture
+def no_broker(monkeypatch):
+    """Tests call deploy()/converge() themselves: nothing goes to Redis."""
+    sent = []
+    for name in ("deploy_version", "delete_version", "converge_version", "sync_router"):
+        monkeypatch.setattr(getattr(tasks, name), "delay",
+                            lambda *args, _name=name: sent.append((_name, args)))
+    return sent
+
+
+@pytest.fixture
+def platform(world, podman, registry_server, push_test_image, no_broker, settings):
+    settings.HEALTH_CHECK_TIMEOUT_SECONDS = 0.5
+    return world
+
+
+def labelled(podman, version) -> list:
+    return podman.containers.list(all=True, filters={"label": f"hosting.version={version.pk}"})
+
+
+def deployed(svc, **config) -> Version:
+    version = new_version(svc, **config)
+    deploy.deploy(version.pk)
+    return Version.objects.get(pk=version.pk)
+
+
+def wait_for(predicate, seconds=30.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def get(port: int, path: str = "/") -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+        return response.read().decode()
+
+
+def test_a_healthy_image_reaches_normal_with_env_and_limits(platform, podman, push_test_image):
+    push_test_image(REPO, "v1", image="httpd")
+    version = deployed(platform["svc"], env=[("MESSAGE", "hi there")], resource_spec="c0.25-m0.5")
+    assert version.status == "normal", version.latest_error()
+    assert version.image_digest.startswith("sha256:")
+    instance = version.instances.get()
+    assert instance.ready
+    assert "hosting testimage httpd ok" in get(instance.host_port)
+    assert "message=hi there" in get(instance.host_port, "/cgi-bin/env")
+    (container,) = labelled(podman, version)
+    attrs = container.attrs
+    assert "MESSAGE=hi there" in attrs["Config"]["Env"]
+    assert attrs["HostConfig"]["NanoCpus"] == 250_000_000
+    assert attrs["HostConfig"]["Memory"] == 512 * 2**20
+    assert attrs["Config"]["Image"].endswith(f"{REPO}@{version.image_digest}")
+
+
+def test_it_pulls_an_image_the_host_does_not_have(platform, podman, push_test_image,
+                                                  registry_images, tmp_path):
+    """A fresh image (unique label), pushed and then deleted locally: only the registry has
+    it, so the deploy must pull it with the platform's pull credential."""
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {registry_images['httpd']}\nLABEL hosting.test.unique={uuid.uuid4().hex}\n")
+    local = f"localhost/hosting-test/unique-{uuid.uuid4().hex[:12]}"
+    subprocess.run(["podman", "build", "-q", "--pull=never", "-t", local, str(tmp_path)],
+                   check=True, capture_output=True)
+    registry_images["unique"] = local
+    pushed = push_test_image(REPO, "v2", image="unique")
+    subprocess.run(["podman", "rmi", "-f", local, pushed], check=True, capture_output=True)
+    version = deployed(platform["svc"], image_tag="v2")
+    assert version.status == "normal", version.latest_error()
+    assert "pulled" in version.events.get(kind="deploy:pull").message
+
+
+@pytest.mark.parametrize("image, tag, words", [
+    ("exits", "v1", "exited with code 3"),
+    ("wrongport", "v1", "Nothing is listening on port 8080; the app listens on 9090"),
+    ("httpd", "missing", "Image not found"),
+])
+def test_a_failing_deploy_ends_deploy_failed_with_the_reason(platform, podman, push_test_image,
+                                                             image, tag, words):
+    push_test_image(REPO, "v1", image=image)
+    version = deployed(platform["svc"], image_tag=tag)
+    assert version.status == "deploy_failed"
+    error = version.latest_error()
+    assert words in error.message, error.message
+    assert labelled(podman, version) == []
+    if image == "exits":
+        assert "failing on purpose with code 3" in error.detail
+
+
+def test_a_container_killed_from_outside_is_replaced(platform, podman, push_test_image):
+    push_test_image(REPO, "v1", image="httpd")
+    version = deployed(platform["svc"])
+    (container,) = labelled(podman, version)
+    container.kill()
+    wait_for(lambda: podman.containers.get(container.id).status == "exited")
+    reconcile.reconcile_all()
+    (replacement,) = labelled(podman, version)
+    assert replacement.id != container.id and replacement.status == "running"
+    instance = version.instances.get()
+    assert instance.container_id == replacement.id and instance.ready
+    assert "hosting testimage httpd ok" in get(instance.host_port)
+
+
+def test_a_version_deleted_mid_deploy_leaves_no_container(platform, podman, push_test_image):
+    push_test_image(REPO, "v1", image="httpd")
+    version = new_version(platform["svc"], initial_delay_seconds=30, min_replicas=2)
+    worker = threading.Thread(target=deploy.deploy, args=(version.pk,))
+    worker.start()
+    wait_for(lambda: len(labelled(podman, version)) == 2)
+    delete_version(Version.objects.get(pk=version.pk))
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    assert labelled(podman, version) == []
+    assert Version.objects.get(pk=version.pk).status == "deleted"
+
+
+def test_min_0_with_traffic_kept_at_0_is_normal_with_no_container(platform, podman, push_test_image):
+    push_test_image(REPO, "v1", image="httpd")
+    version = deployed(platform["svc"], min_replicas=0, traffic_policy="keep_zero")
+    assert version.status == "normal"
+    assert labelled(podman, version) == []
+
+
+def test_logs_from_stdout_and_a_log_file_survive_the_instance(platform, podman, push_test_image):
+    push_test_image(REPO, "v1", image="logfiles")
+    version = deployed(platform["svc"], env=[("LOG_INTERVAL", "0.1")],
+                       log_paths=["stdout", "/var/log/app/app.log"])
+    assert version.status == "normal", version.latest_error()
+
+    def both_sources():
+        reconcile.reconcile_all()
+        return {e.source for e in logs.read_logs(version)} >= {"stdout", "/var/log/app/app.log"}
+
+    wait_for(both_sources)
+    Version.objects.filter(pk=version.pk).update(desired_instances=0)
+    reconcile.converge(version.pk)
+    assert labelled(podman, version) == []
+    entries = logs.read_logs(version, tail=10_000)
+    by_source = {}
+    for entry in entries:
+        by_source.setdefault(entry.source, []).append(entry.line)
+    for lines in by_source.values():
+        assert len(lines) == len(set(lines)), "a line was stored twice"
+    assert by_source["stdout"] and by_source["/var/log/app/app.log"]

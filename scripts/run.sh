@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 export DEBUG="${DEBUG:-1}"
 export HOSTING_VAR_DIR="${HOSTING_VAR_DIR:-$PWD/var}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
-WEB_ADDR="${WEB_ADDR:-127.0.0.1:8000}"
+export WEB_ADDR="${WEB_ADDR:-127.0.0.1:8000}"
+export DOCKER_HOST="${DOCKER_HOST:-unix://$HOSTING_VAR_DIR/podman.sock}"
 PY=.venv/bin/python
 mkdir -p "$HOSTING_VAR_DIR"
 
@@ -19,6 +20,8 @@ procfile="$HOSTING_VAR_DIR/Procfile"
   if ! redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
     echo "redis: redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no"
   fi
+  echo "podman: podman system service --time=0 $DOCKER_HOST"
+  echo "registry: scripts/registry.sh"
   echo "web: .venv/bin/gunicorn hosting.wsgi --bind $WEB_ADDR --workers 2 --threads 4 --access-logfile -"
   echo "worker: .venv/bin/celery -A hosting worker --loglevel INFO --concurrency 4"
   echo "beat: .venv/bin/celery -A hosting beat --loglevel INFO --schedule $HOSTING_VAR_DIR/celerybeat-schedule"

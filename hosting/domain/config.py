@@ -7,6 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from hosting import catalogue, rules
 from hosting.models import TrafficPolicy
@@ -52,14 +53,14 @@ class VersionConfig:
 def _check_image_tag(cfg: VersionConfig) -> None:
     tag = cfg.image_tag
     if not isinstance(tag, str) or not tag or len(tag) > 128 or not TAG_RE.fullmatch(tag):
-        raise ValidationError({"image_tag": ["image_tag is required: choose a tag pushed to the "
-                                             "service's repository (at most 128 characters)."]})
+        raise ValidationError({"image_tag": [_("image_tag is required: choose a tag pushed to the "
+                                               "service's repository (at most 128 characters).")]})
 
 
 def _check_traffic_policy(cfg: VersionConfig) -> None:
     if cfg.traffic_policy not in TrafficPolicy.values:
         raise ValidationError({"traffic_policy": [
-            "traffic_policy must be one of: " + ", ".join(TrafficPolicy.values) + "."]})
+            _("traffic_policy must be one of: %(choices)s.") % {"choices": ", ".join(TrafficPolicy.values)}]})
 
 
 CHECKS = {

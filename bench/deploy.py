@@ -1,0 +1,241 @@
+"""Deploy latency: create_version → status normal, against a raw `podman run`.
+
+Everything real and on loopback: a throwaway SQLite database, Podman's API service on a
+temporary socket, the registry with token auth (the web app's token endpoint served by
+wsgiref in a thread), the offline httpd test image pushed with the podman CLI. The
+deploy task's `.delay` is replaced by a thread that calls deploy() at once, as an idle
+worker would (no broker latency is measured). Status is polled every 20 ms.
+
+Figures: deploy_to_normal_p50/p95 over DEPLOYS deploys (InitialDelaySeconds 0; the
+first one includes the pull), raw_start_p50 (`podman run -d` of the same image to its
+first HTTP answer, polled every 5 ms), and their ratio (goal ≤ 3).
+"""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOYS = 12
+RAW_RUNS = 10
+POLL_SECONDS = 0.02
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p * len(ordered)) - 1)]
+
+
+def run() -> list[tuple[str, float, str, float | None]]:
+    work = Path(tempfile.mkdtemp(prefix="bench-deploy-"))
+    try:
+        with ExitStack() as stack:
+            env = stack.enter_context(_platform(work))
+            deploys = _measure_deploys(env)
+            raw = _measure_raw(env)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    p50, p95, raw50 = percentile(deploys, 0.5), percentile(deploys, 0.95), statistics.median(raw)
+    return [("deploy_to_normal_p50", p50, "s", p50 / raw50),
+            ("deploy_to_normal_p95", p95, "s", None),
+            ("raw_start_p50", raw50, "s", None)]
+
+
+@contextmanager
+def _platform(work: Path):
+    namespace = f"bench{os.getpid()}"
+    registry_host = f"127.0.0.1:{free_port()}"
+    socket_path = work / "podman.sock"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["SQLITE_PATH"] = str(work / "bench.sqlite3")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    overrides = override_settings(
+        DOCKER_HOST=f"unix://{socket_path}", RUNTIME_BACKEND="local", RUNTIME_NAMESPACE=namespace,
+        REGISTRY_HOST=registry_host, REGISTRY_URL=f"http://{registry_host}",
+        REGISTRY_KEY_DIR=work / "keys", HEALTH_CHECK_TIMEOUT_SECONDS=1.0, DEBUG=False)
+    with ExitStack() as stack:
+        stack.enter_context(overrides)
+        call_command("migrate", verbosity=0)
+        subprocess.run([str(ROOT / "scripts" / "podman_service.sh"), "start", str(socket_path)],
+                       check=True, capture_output=True)
+        stack.callback(subprocess.run, [str(ROOT / "scripts" / "podman_service.sh"), "stop",
+                                        str(socket_path)], capture_output=True)
+        stack.callback(_remove_containers, namespace)
+        realm = stack.enter_context(_web())
+        stack.enter_context(_registry(work, registry_host, realm))
+        service, image = _service_with_image(work, registry_host)
+        stack.enter_context(_deploy_in_threads())
+        yield {"service": service, "image": image, "namespace": namespace}
+
+
+@contextmanager
+def _web():
+    from django.core.wsgi import get_wsgi_application
+
+    from hosting.registry import server as registry_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = make_server("127.0.0.1", 0, get_wsgi_application(), handler_class=Quiet)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}{registry_server.REALM_PATH}"
+    finally:
+        httpd.shutdown()
+
+
+@contextmanager
+def _registry(work: Path, host: str, realm: str):
+    from hosting.registry import server as registry_server
+
+    config = registry_server.write_config(work / "registry.yml", addr=host,
+                                          storage_dir=work / "registry-data", realm=realm)
+    with open(work / "registry.log", "w") as log:
+        process = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=log,
+                                   stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://{host}/v2/", timeout=1)
+            except urllib.error.HTTPError:
+                break  # 401: up, with token auth
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError((work / "registry.log").read_text()) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _service_with_image(work: Path, registry_host: str):
+    """A tenant, a service and the httpd test image pushed to its repository as v1."""
+    from hosting.domain.tenants import create_tenant
+    from tests.base import make_service
+
+    tenant, _key = create_tenant("bench", "benchuser", "bench-password")
+    service = make_service(tenant, "web")
+    built = subprocess.run([str(ROOT / "docker" / "testimages" / "build.sh"),
+                            "localhost/hosting-test", "httpd"],
+                           check=True, capture_output=True, text=True).stdout.split()[0]
+    env = {**os.environ, "REGISTRY_AUTH_FILE": str(work / "auth.json")}
+    ref = f"{registry_host}/{service.repository}:v1"
+    for args, stdin in ((["login", "--tls-verify=false", "-u", "benchuser", "--password-stdin",
+                          registry_host], "bench-password"),
+                        (["tag", built, ref], None),
+                        (["push", "--tls-verify=false", ref], None),
+                        (["rmi", ref], None)):
+        subprocess.run(["podman", *args], input=stdin, env=env, check=True,
+                       capture_output=True, text=True)
+    return service, built
+
+
+@contextmanager
+def _deploy_in_threads():
+    """Stand-in for an idle worker: each enqueued task runs in a thread at once."""
+    from django.db import connection
+
+    from hosting import tasks
+
+    def runner(function):
+        def delay(*args):
+            def target():
+                try:
+                    function(*args)
+                finally:
+                    connection.close()
+            threading.Thread(target=target, daemon=True).start()
+        return delay
+
+    names = ("deploy_version", "delete_version", "converge_version", "sync_router")
+    saved = {name: getattr(tasks, name).delay for name in names}
+    for name in names:
+        getattr(tasks, name).delay = runner(getattr(tasks, name).run)
+    try:
+        yield
+    finally:
+        for name, delay in saved.items():
+            getattr(tasks, name).delay = delay
+
+
+def _measure_deploys(env) -> list[float]:
+    from hosting.domain.config import VersionConfig
+    from hosting.domain.versions import create_version, delete_version
+    from hosting.models import Version
+    from hosting.orchestration import deploy
+
+    times = []
+    for _ in range(DEPLOYS):
+        config = VersionConfig(image_tag="v1", port=8080, initial_delay_seconds=0,
+                               min_replicas=1, traffic_policy="keep_zero")
+        began = time.perf_counter()
+        version = create_version(env["service"], config)
+        while True:
+            status = Version.objects.filter(pk=version.pk).values_list("status", flat=True)[0]
+            if status == "normal":
+                break
+            if status != "creating" or time.perf_counter() - began > 60:
+                raise RuntimeError(f"deploy ended {status}: {version.latest_error()}")
+            time.sleep(POLL_SECONDS)
+        times.append(time.perf_counter() - began)
+        delete_version(Version.objects.get(pk=version.pk))
+        deploy.remove(version.pk)
+    return times
+
+
+def _measure_raw(env) -> list[float]:
+    times = []
+    for n in range(RAW_RUNS):
+        port = free_port()
+        name = f"{env['namespace']}-raw-{n}"
+        began = time.perf_counter()
+        subprocess.run(["podman", "run", "-d", "--name", name, "--label",
+                        f"hosting.namespace={env['namespace']}", "-p", f"127.0.0.1:{port}:8080",
+                        env["image"]], check=True, capture_output=True)
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
+                break
+            except OSError:
+                if time.perf_counter() - began > 30:
+                    raise
+                time.sleep(0.005)
+        times.append(time.perf_counter() - began)
+        subprocess.run(["podman", "rm", "-f", name], capture_output=True)
+    return times
+
+
+def _remove_containers(namespace: str) -> None:
+    ids = subprocess.run(["podman", "ps", "-aq", "--filter", f"label=hosting.namespace={namespace}"],
+                         capture_output=True, text=True).stdout.split()
+    if ids:
+        subprocess.run(["podman", "rm", "-f", *ids], capture_output=True)

@@ -96,7 +96,14 @@ def screenshot():
 
 
 @pytest.fixture
-def browser_page(browser, live_server, live_world):
+def plain_http(settings):
+    """The live server speaks plain HTTP: cookies must not be Secure-only."""
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture
+def browser_page(browser, live_server, live_world, plain_http):
     """A page signed in as alice (owner of alpha) on the live server."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     page = context.new_page()
@@ -104,7 +111,7 @@ def browser_page(browser, live_server, live_world):
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", "alice")
     page.fill("#id_password", "alice-password")
-    page.click("button[type=submit]")
+    page.click("form.login button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
     page.base_url = live_server.url
     yield page

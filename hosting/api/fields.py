@@ -61,8 +61,9 @@ class EnvField(serializers.Field):
 
     def to_internal_value(self, data) -> list[tuple[str, str]]:
         try:
-            if isinstance(data, dict):
-                return [(name, _json_scalar(value)) for name, value in data.items()]
+            if isinstance(data, dict):  # every pair as sent, repeats included (parsers.py)
+                pairs = getattr(data, "pairs", None) or data.items()
+                return [(name, _json_scalar(value)) for name, value in pairs]
             if isinstance(data, list) and all(isinstance(i, dict) and "name" in i for i in data):
                 return [(item["name"], _json_scalar(item.get("value", ""))) for item in data]
         except Exception as exc:  # _json_scalar's ValidationError: nested values

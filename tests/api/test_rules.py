@@ -198,3 +198,9 @@ def test_a_parent_with_versions_cannot_be_deleted(alice, svc):
         response = alice.delete(path)
         assert response.status_code == 409
         assert response.json()["code"] == "has_versions"
+
+
+def test_a_name_repeated_in_the_env_object_is_reported_too(alice, svc):
+    body = '{"service": %d, "image_tag": "v1", "env": {"A": "1", "B": "x", "A": "2"}}' % svc.pk
+    response = alice.post(URL, body, content_type="application/json")
+    assert (response.status_code, response.json()) == (400, {"env": ["env: A is defined more than once."]})

@@ -136,7 +136,8 @@ def test_an_unreachable_registry_is_a_503_with_a_clear_message(alice, svc, monke
     monkeypatch.setattr(client, "list_tags", down)
     response = alice.get(f"/api/v1/services/{svc.pk}/tags/")
     assert response.status_code == 503
-    assert "registry" in response.json()["detail"] and "not reachable" in response.json()["detail"]
+    assert response.json()["detail"] == ("The image registry at 127.0.0.1:5000 is not reachable "
+                                        "(connection refused); try again in a moment.")
 
 
 def test_the_upload_guide_names_the_repository(alice, svc):
@@ -154,3 +155,22 @@ def test_logs_read_the_stored_lines(alice, svc):
                                 timestamp=now + timedelta(seconds=i))
     body = alice.get(f"{URL}{version.pk}/logs/?instance=i0").json()
     assert [(row["instance_name"], row["line"]) for row in body] == [("i0", "line 0"), ("i0", "line 2")]
+
+
+def test_a_created_version_has_its_location(alice, svc):
+    response = create(alice, svc)
+    assert response.headers["Location"].endswith(f"/api/v1/versions/{response.json()['id']}/")
+
+
+def test_the_browsable_api_works_with_a_console_session(client, world, svc):
+    client.login(username="alice", password="alice-password")
+    response = client.get("/api/v1/versions/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200 and b"<html" in response.content.lower()
+    # A session without the CSRF token cannot change anything.
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.login(username="alice", password="alice-password")
+    response = strict.post(URL, {"service": svc.pk, "image_tag": "v1"}, content_type="application/json")
+    assert response.status_code == 403
+    assert svc.versions.count() == 0

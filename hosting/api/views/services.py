@@ -66,8 +66,8 @@ class ServiceViewSet(CrudViewSet):
         client, _guide = _registry()
         try:
             tags = client.list_tags(service.repository)
-        except client.RegistryError as exc:
-            raise ServiceUnavailable(UNAVAILABLE.format(error=exc))
+        except client.RegistryError as exc:  # its message is written for the user
+            raise ServiceUnavailable(str(exc))
         return Response({"repository": service.repository, "tags": list(tags)})
 
     @extend_schema(summary="How to log in, tag and push an image to this service",

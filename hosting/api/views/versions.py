@@ -11,12 +11,15 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from hosting import rules
 from hosting.api.errors import ServiceUnavailable
 from hosting.api.filters import InstanceFilter, VersionFilter
+from hosting.api.parsers import PairsJSONParser
 from hosting.api.serializers import (
     EventSerializer,
     InstanceSerializer,
@@ -106,6 +109,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         "service__tenant", "service__application", "created_by").annotate(
         instances_running=running_instances())
     filterset_class = VersionFilter
+    parser_classes = [PairsJSONParser, FormParser, MultiPartParser]
     ordering_fields = ["id", "name", "sequence", "created", "status", "status_changed",
                        "traffic_percent"]
 
@@ -128,7 +132,9 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         replay = bool(key) and service.versions.filter(idempotency_key=key).exists()
         version = create_version(service, config, user=request.user, idempotency_key=key)
         data = VersionSerializer(self.get_queryset().get(pk=version.pk)).data
-        return Response(data, status=status.HTTP_200_OK if replay else status.HTTP_201_CREATED)
+        return Response(data, status=status.HTTP_200_OK if replay else status.HTTP_201_CREATED,
+                        headers={"Location": reverse("api:version-detail", args=[version.pk],
+                                                     request=request)})
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         version = delete_version(self.get_object(), user=request.user)

@@ -35,3 +35,11 @@ def test_a_user_over_the_rate_gets_429_and_others_do_not(alice, bob, redis_cache
 def test_anonymous_callers_of_public_endpoints_are_throttled_by_address(client, redis_cache):
     statuses = [client.get("/api/schema/").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+def test_an_unreachable_cache_lets_requests_through(alice, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {"user": "1/min", "anon": "1/min"}}
+    assert [alice.get("/api/v1/versions/").status_code for _ in range(2)] == [200, 200]

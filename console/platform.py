@@ -7,6 +7,7 @@ import logging
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from hosting.models import LogEntry, Service, Version
 
@@ -16,36 +17,49 @@ log = logging.getLogger(__name__)
 def tags(service: Service) -> tuple[list[str] | None, str]:
     """(tags, problem): tags is None when the registry could not be asked."""
     try:
-        from hosting.registry.client import list_tags
+        from hosting.registry.client import RegistryError, list_tags
     except ImportError:
         return None, _("The registry is not available yet.")
     try:
         return list(list_tags(service.repository)), ""
-    except Exception as exc:  # any registry failure: the wizard still renders
+    except RegistryError as exc:  # its messages are written for the user
+        return None, str(exc)
+    except Exception as exc:  # any other failure: the wizard still renders
         log.warning("listing tags of %s failed: %s", service.repository, exc)
         return None, _("The registry is unavailable right now (%(error)s).") % {"error": exc}
 
 
-def upload_guide(service: Service, username: str) -> dict[str, str]:
-    """The exact login, tag and push commands for the service's repository."""
+STEP_TITLES = (_lazy("Log in to the registry"), _lazy("Tag your local image for this service"),
+               _lazy("Push it"))
+
+
+def upload_guide(service: Service, username: str) -> dict:
+    """The exact login, tag and push commands (podman and docker) for the repository."""
     try:
         from hosting.registry.guide import upload_guide as guide
     except ImportError:
         guide = _fallback_guide
     try:
-        return dict(guide(service, username))
+        raw = dict(guide(service, username))
     except Exception as exc:
         log.warning("upload guide of %s failed: %s", service.repository, exc)
-        return _fallback_guide(service, username)
+        raw = _fallback_guide(service, username)
+    steps = raw.get("steps") or [{"podman": raw[key]} for key in ("login", "tag", "push")]
+    # Our own titles, so the guide speaks the console's language.
+    steps = [{**step, "title": title} for step, title in zip(steps, STEP_TITLES, strict=False)]
+    return {"registry": raw.get("registry", settings.REGISTRY_HOST),
+            "repository": service.repository, "username": username, "steps": steps,
+            "notes": raw.get("notes", [])}
 
 
-def _fallback_guide(service: Service, username: str) -> dict[str, str]:
-    host, image = settings.REGISTRY_HOST, service.image_base
-    return {
-        "login": f"podman login --tls-verify=false -u {username} {host}",
-        "tag": f"podman tag <local-image> {image}:<tag>",
-        "push": f"podman push --tls-verify=false {image}:<tag>",
-    }
+def _fallback_guide(service: Service, username: str) -> dict:
+    host, image = settings.REGISTRY_HOST, f"{service.image_base}:v1"
+    return {"steps": [
+        {"podman": f"podman login --tls-verify=false -u {username} {host}",
+         "docker": f"docker login -u {username} {host}"},
+        {"podman": f"podman tag my-image:latest {image}", "docker": f"docker tag my-image:latest {image}"},
+        {"podman": f"podman push --tls-verify=false {image}", "docker": f"docker push {image}"},
+    ]}
 
 
 def logs(version: Version, source: str, tail: int = 200) -> list[LogEntry]:

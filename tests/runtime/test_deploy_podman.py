@@ -76,7 +76,7 @@ def test_a_healthy_image_reaches_normal_with_env_and_limits(platform, podman, pu
 
 
 def test_it_pulls_an_image_the_host_does_not_have(platform, podman, push_test_image,
-                                                  registry_images, tmp_path):
+                                                  registry_images, tmp_path, request):
     """A fresh image (unique label), pushed and then deleted locally: only the registry has
     it, so the deploy must pull it with the platform's pull credential."""
     (tmp_path / "Dockerfile").write_text(
@@ -88,6 +88,8 @@ def test_it_pulls_an_image_the_host_does_not_have(platform, podman, push_test_im
     pushed = push_test_image(REPO, "v2", image="unique")
     subprocess.run(["podman", "rmi", "-f", local, pushed], check=True, capture_output=True)
     version = deployed(platform["svc"], image_tag="v2")
+    request.addfinalizer(lambda: subprocess.run(["podman", "rmi", "-f", version.image_ref],
+                                                capture_output=True))
     assert version.status == "normal", version.latest_error()
     assert "pulled" in version.events.get(kind="deploy:pull").message
 

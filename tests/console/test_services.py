@@ -1,7 +1,7 @@
 """Creating services (live name check), the service page, its polling fragment, the guide."""
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from hosting.models import Instance, Service, VersionEvent

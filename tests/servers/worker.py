@@ -1,0 +1,184 @@
+"""A real Celery worker (with embedded beat) on the test database and its own Redis DB.
+
+Fixtures:
+- `celery_worker` (function): `celery -A hosting worker -B` as a subprocess against the
+  database pytest-django made for this run (the SQLite file, or PostgreSQL's `test_...`
+  database) and the broker redis://127.0.0.1:6379/14 (flushed before and after), with the
+  settings the podman and registry fixtures apply passed as environment variables. The
+  web side (the live_server thread, this process) enqueues to the same broker while the
+  fixture is active, so the flow is the real one: request → on_commit → Redis → worker.
+  Yields a `Worker` (its `log()` is worth printing when a test fails); stopped afterwards.
+
+Tests that use it need committed rows (transactional_db, or live_server's) because the
+worker reads them from another process.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+BROKER_URL = os.environ.get("E2E_BROKER_URL", "redis://127.0.0.1:6379/14")
+READY_DEADLINE_SECONDS = 60
+STOP_GRACE_SECONDS = 10
+RECONCILE_INTERVAL_SECONDS = 1.0
+# Settings the worker must share with the test process (fixtures override them at run
+# time); hosting/settings.py reads each from the environment variable of the same name.
+PASSED_PREFIXES = ("DOCKER_", "RUNTIME_", "REGISTRY_", "ROUTER_", "HAPROXY_", "ACTIVATOR_",
+                   "APPS_", "HEALTH_CHECK_", "AUTOSCALE_", "SCALE_TO_ZERO_", "LOG_RETENTION_")
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen
+    log_path: Path
+    broker_url: str
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log().splitlines()[-lines:])
+
+
+def database_env() -> dict[str, str]:
+    """Where the worker finds the test database (pytest-django renamed it in place)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return {"SQLITE_PATH": str(db["NAME"])}
+    if connection.vendor == "postgresql":
+        auth = quote(db["USER"] or "", safe="")
+        if db.get("PASSWORD"):
+            auth += ":" + quote(db["PASSWORD"], safe="")
+        host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+        return {"DATABASE_URL": f"postgres://{auth}@{host}/{db['NAME']}"}
+    raise RuntimeError(f"no worker recipe for the {connection.vendor} database")
+
+
+def settings_env() -> dict[str, str]:
+    """The current values of the shared settings (with every override_settings applied)."""
+    env = {}
+    for name in dir(settings):
+        if name.startswith(PASSED_PREFIXES):
+            value = getattr(settings, name)
+            if isinstance(value, bool):
+                env[name] = "1" if value else "0"
+            elif isinstance(value, str | int | float | Path):
+                env[name] = str(value)
+    return env
+
+
+def worker_env(broker_url: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"DATABASE_URL", "SQLITE_PATH", "CELERY_BROKER_URL"}}
+    env.update(settings_env())
+    env.update(database_env())
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "CELERY_BROKER_URL": broker_url,
+        "RECONCILE_INTERVAL_SECONDS": str(RECONCILE_INTERVAL_SECONDS),
+        "DB_CONN_MAX_AGE": "0",  # no connection outlives a task: the test DB can be dropped
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+@contextmanager
+def web_enqueues_to(broker_url: str) -> Iterator[None]:
+    """Make this process's Celery producer (used by the live_server thread) send to
+    `broker_url`. The app caches its connection pools, so they are reset both ways."""
+    from hosting.celery import app
+
+    def reset_pools() -> None:
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    previous = app.conf.get("broker_write_url")
+    reset_pools()
+    app.conf.broker_write_url = broker_url
+    try:
+        yield
+    finally:
+        reset_pools()
+        app.conf.broker_write_url = previous
+
+
+def start_worker(workdir: Path, broker_url: str) -> Worker:
+    log_path = workdir / "worker.log"
+    command = [sys.executable, "-m", "celery", "-A", "hosting", "worker", "-B",
+               "--schedule", str(workdir / "celerybeat-schedule"), "--loglevel", "INFO",
+               "--concurrency", "3", "--hostname", f"e2e-{os.getpid()}@%h",
+               "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    with open(log_path, "w") as log:  # the child keeps its own descriptor
+        process = subprocess.Popen(command, cwd=ROOT, env=worker_env(broker_url), stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    worker = Worker(process, log_path, broker_url)
+    _wait_ready(worker)
+    return worker
+
+
+def _wait_ready(worker: Worker) -> None:
+    deadline = time.monotonic() + READY_DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        if worker.process.poll() is not None:
+            raise RuntimeError(f"the Celery worker exited:\n{worker.tail()}")
+        if " ready." in worker.log():
+            return
+        time.sleep(0.1)
+    stop_worker(worker)
+    raise RuntimeError(f"the Celery worker was not ready in time:\n{worker.tail()}")
+
+
+def stop_worker(worker: Worker) -> None:
+    """Warm shutdown of the worker's process group (its pool children and embedded beat),
+    then a kill if it is still there after the grace period."""
+    if worker.process.poll() is not None:
+        return
+    group = os.getpgid(worker.process.pid)
+    os.killpg(group, signal.SIGTERM)
+    try:
+        worker.process.wait(timeout=STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(group, signal.SIGKILL)
+        worker.process.wait()
+    try:  # pool children that outlived the parent
+        os.killpg(group, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def flush(broker_url: str) -> None:
+    client = redis.Redis.from_url(broker_url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def celery_worker(live_server, transactional_db, podman, registry_server, tmp_path_factory):
+    """A running worker + beat sharing the test's database, engine and registry."""
+    workdir = tmp_path_factory.mktemp("worker")
+    flush(BROKER_URL)
+    worker = start_worker(workdir, BROKER_URL)
+    try:
+        with web_enqueues_to(BROKER_URL):
+            yield worker
+    finally:
+        stop_worker(worker)
+        flush(BROKER_URL)

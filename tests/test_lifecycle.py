@@ -90,3 +90,18 @@ def test_a_version_holding_traffic_cannot_be_deleted_while_another_could_take_it
     with pytest.raises(VersionHoldsTraffic):
         delete_version(a)
     delete_version(b)
+
+
+def test_a_parent_with_versions_cannot_be_deleted_until_they_are_gone(svc):
+    from hosting.domain.catalog import HasVersions, delete_parent
+    version = make_version(svc)
+    project = svc.application.project
+    for parent in (svc, svc.application, project):
+        with pytest.raises(HasVersions, match="1 version"):
+            delete_parent(parent)
+    delete_version(version)
+    with pytest.raises(HasVersions):  # still deleting: its containers may still run
+        delete_parent(svc)
+    version.set_status(S.DELETED, "removed")
+    delete_parent(project)
+    assert not type(svc).objects.filter(pk=svc.pk).exists()

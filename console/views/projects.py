@@ -5,7 +5,8 @@ from console import nav
 from console.forms import ApplicationForm, ProjectForm
 from console.responses import go, render
 from console.tenancy import console_view
-from hosting.models import Application, Project, Version
+from hosting.domain import catalog
+from hosting.models import Application, Project
 
 
 @require_http_methods(["GET", "POST"])
@@ -53,13 +54,7 @@ def project_edit(request, pk: int):
 def project_delete(request, pk: int):
     project = request.console.get(Project.objects, pk=pk)
     crumbs = nav.crumbs(project)
-    if request.method == "POST":
-        request.console.require_change()
-        if live_versions(project=project):
-            return confirm(request, project, crumbs, status=409)
-        project.delete()
-        return go(request, "home")
-    return confirm(request, project, crumbs)
+    return delete_with_confirm(request, project, crumbs, ("home",))
 
 
 @require_http_methods(["GET", "POST"])
@@ -108,29 +103,26 @@ def application_edit(request, pk: int):
 def application_delete(request, pk: int):
     application = request.console.get(Application.objects.select_related("project"), pk=pk)
     crumbs = nav.crumbs(application)[:-1]
+    return delete_with_confirm(request, application, crumbs, ("project", application.project_id))
+
+
+def delete_with_confirm(request, obj, crumbs: list, done: tuple):
+    """GET asks "are you sure"; POST deletes, unless versions remain under the object
+    (hosting.domain.catalog refuses, and the confirmation says why with a 409)."""
     if request.method == "POST":
         request.console.require_change()
-        if live_versions(application=application):
-            return confirm(request, application, crumbs, status=409)
-        project_pk = application.project_id
-        application.delete()
-        return go(request, "project", project_pk)
-    return confirm(request, application, crumbs)
-
-
-def live_versions(**where) -> int:
-    """Live versions under a project, application or service: they block its deletion,
-    since deleting the rows would leave their instances running unmanaged."""
-    key, obj = next(iter(where.items()))
-    lookup = {"service": "service", "application": "service__application",
-              "project": "service__application__project"}[key]
-    return Version.objects.live().filter(**{lookup: obj}).count()
+        try:
+            catalog.delete_parent(obj)
+        except catalog.HasVersions:
+            return confirm(request, obj, crumbs, status=409)
+        return go(request, *done)
+    return confirm(request, obj, crumbs)
 
 
 def confirm(request, obj, crumbs: list, status: int = 200):
     """The "are you sure" page (a modal's body for htmx) of a destructive action."""
     delete_url = request.path
     return render(request, "console/confirm_delete.html",
-                  {"object": obj, "blocked": live_versions(**{obj._meta.model_name: obj}),
+                  {"object": obj, "blocked": catalog.remaining_versions(obj).count(),
                    "crumbs": crumbs, "delete_url": delete_url, "cancel": obj},
                   fragment="console/_confirm_delete.html", status=status)

@@ -9,7 +9,7 @@ from console import nav, platform
 from console.forms import ServiceForm, check_service_name
 from console.responses import go, render
 from console.tenancy import console_view
-from console.views.projects import confirm, live_versions
+from console.views.projects import delete_with_confirm
 from hosting import rules
 from hosting.models import Application, Service
 from hosting.status import IN_PROGRESS, InstanceStatus
@@ -118,11 +118,4 @@ def service_edit(request, pk: int):
 def service_delete(request, pk: int) -> HttpResponse:
     service = _service(request, pk)
     crumbs = nav.crumbs(service)
-    if request.method == "POST":
-        request.console.require_change()
-        if live_versions(service=service):
-            return confirm(request, service, crumbs, status=409)
-        application_pk = service.application_id
-        service.delete()
-        return go(request, "hosting", application_pk)
-    return confirm(request, service, crumbs)
+    return delete_with_confirm(request, service, crumbs, ("hosting", service.application_id))

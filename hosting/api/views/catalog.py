@@ -4,19 +4,11 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, viewsets
 
 from hosting import access
-from hosting.api.errors import Conflict
 from hosting.api.filters import ApplicationFilter, ProjectFilter
 from hosting.api.serializers import ApplicationSerializer, ProjectSerializer, TenantSerializer
 from hosting.api.views.base import ScopedViewSet
-from hosting.models import Application, Membership, Project, Tenant, Version
-from hosting.status import VersionStatus
-
-
-def refuse_if_versions(versions, what: str) -> None:
-    """Deleting a parent would cascade onto running versions: delete those first."""
-    if versions.exclude(status=VersionStatus.DELETED).exists():
-        raise Conflict(f"This {what} still has versions; delete them (and let them finish "
-                       "deleting) first.", code="has_versions")
+from hosting.domain.catalog import delete_parent
+from hosting.models import Application, Membership, Project, Tenant
 
 
 @extend_schema_view(list=extend_schema(summary="Your tenants, with your role in each"))
@@ -43,8 +35,7 @@ class ProjectViewSet(CrudViewSet):
     ordering_fields = ["name", "created", "id"]
 
     def perform_destroy(self, instance: Project) -> None:
-        refuse_if_versions(Version.objects.filter(service__application__project=instance), "project")
-        instance.delete()
+        delete_parent(instance)
 
 
 class ApplicationViewSet(CrudViewSet):
@@ -54,5 +45,4 @@ class ApplicationViewSet(CrudViewSet):
     ordering_fields = ["name", "created", "id"]
 
     def perform_destroy(self, instance: Application) -> None:
-        refuse_if_versions(Version.objects.filter(service__application=instance), "application")
-        instance.delete()
+        delete_parent(instance)

@@ -15,7 +15,8 @@ from hosting.api.serializers import (
     TrafficReadSerializer,
     TrafficSerializer,
 )
-from hosting.api.views.catalog import CrudViewSet, refuse_if_versions
+from hosting.api.views.catalog import CrudViewSet
+from hosting.domain.catalog import delete_parent
 from hosting.domain.traffic import set_traffic
 from hosting.models import Service, Version
 
@@ -56,8 +57,7 @@ class ServiceViewSet(CrudViewSet):
     ordering_fields = ["name", "created", "id"]
 
     def perform_destroy(self, instance: Service) -> None:
-        refuse_if_versions(instance.versions.all(), "service")
-        instance.delete()
+        delete_parent(instance)
 
     @extend_schema(summary="Tags pushed to the service's repository", responses=TagsSerializer)
     @action(detail=True, methods=["get"])

@@ -99,7 +99,7 @@ def test_a_parent_with_versions_cannot_be_deleted_until_they_are_gone(svc):
     for parent in (svc, svc.application, project):
         with pytest.raises(HasVersions, match="1 version"):
             delete_parent(parent)
-    delete_version(version)
+    version = delete_version(version)
     with pytest.raises(HasVersions):  # still deleting: its containers may still run
         delete_parent(svc)
     version.set_status(S.DELETED, "removed")

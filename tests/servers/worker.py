@@ -99,12 +99,14 @@ def worker_env(broker_url: str) -> dict[str, str]:
 @contextmanager
 def web_enqueues_to(broker_url: str) -> Iterator[None]:
     """Make this process's Celery producer (used by the live_server thread) send to
-    `broker_url`. The app caches its connection pools, so they are reset both ways."""
+    `broker_url`. The app and kombu's global registry cache connection pools per URL,
+    so both are emptied on the way in and out (what Celery does after a fork)."""
+    from kombu import pools
+
     from hosting.celery import app
 
     def reset_pools() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
+        pools.reset()
         app._pool = None
         app.amqp._producer_pool = None
 

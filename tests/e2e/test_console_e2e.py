@@ -61,28 +61,37 @@ def badge(page, version: Version):
 
 
 def fetch(url: str, host: str | None = None) -> str:
+    """The body, or "" while nothing (or an error) answers."""
     request = urllib.request.Request(url, headers={"Host": host} if host else {})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.read().decode()
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read().decode()
+    except OSError:
+        return ""
 
 
-def open_preview(page, version: Version, screenshot) -> None:
-    """The preview URL from the versions table. TODO(router): once tests/servers/router.py
-    serves HAProxy, open the link itself (its host is <name>.preview.alpha.apps.localhost,
-    which Chromium resolves to loopback); until then the instance's published port."""
+def open_preview(page, version: Version, routed: bool, screenshot) -> None:
+    """The preview link of the versions table. Through HAProxy when the router fixture runs
+    (<name>.preview.alpha.apps.localhost resolves to loopback in Chromium); otherwise
+    TODO(router): the instance's published port stands in for the router."""
     link = page.locator(f"#version-{version.pk} a[target=_blank]")
     expect(link).to_have_text(version.preview_host)
     assert link.get_attribute("href") == version.preview_url
-    instance = Instance.objects.get(version=version, ordinal=0)
-    preview = page.context.new_page()
-    preview.goto(f"http://127.0.0.1:{instance.host_port}/")
+    if routed:
+        with page.context.expect_page() as opened:
+            link.click()
+        preview = opened.value
+    else:
+        instance = Instance.objects.get(version=version, ordinal=0)
+        preview = page.context.new_page()
+        preview.goto(f"http://127.0.0.1:{instance.host_port}/")
     expect(preview.locator("body")).to_contain_text(HTTPD_PAGE)
     screenshot(preview, "preview")
     preview.close()
 
 
 def test_a_tenant_deploys_from_the_console_on_the_real_platform(
-        browser_page, celery_worker, push_test_image, e2e_images, screenshot):
+        browser_page, platform, push_test_image, e2e_images, screenshot, settings):
     page = browser_page
     open_hosting(page)
     service = create_service(page, SERVICE)
@@ -101,7 +110,7 @@ def test_a_tenant_deploys_from_the_console_on_the_real_platform(
     expect(page.locator(f"#version-{first.pk}")).to_contain_text("1 / 1")
     expect(page.locator("#versions")).to_have_attribute("data-busy", "0")
     screenshot(page, "service-normal")
-    open_preview(page, first, screenshot)
+    open_preview(page, first, platform["router"] is not None, screenshot)
 
     push_test_image(service.repository, "broken", image="exits")
     walk_wizard(page, screenshot, "broken", "wizard-broken")
@@ -124,6 +133,9 @@ def test_a_tenant_deploys_from_the_console_on_the_real_platform(
     expect(page.locator(f"#version-{first.pk}")).to_contain_text("100%")
     first.refresh_from_db()
     assert first.traffic_percent == 100
+    if platform["router"] is not None:  # the service's own URL now reaches the version
+        router = f"http://127.0.0.1:{settings.ROUTER_PORT}/"
+        wait_for(lambda: HTTPD_PAGE in fetch(router, service.host), what="the service URL to answer")
 
     page.get_by_role("button", name="简体中文").click()
     expect(badge(page, first)).to_have_text("正常")

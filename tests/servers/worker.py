@@ -3,10 +3,10 @@
 Fixtures:
 - `celery_worker` (function): `celery -A hosting worker -B` as a subprocess against the
   database pytest-django made for this run (the SQLite file, or PostgreSQL's `test_...`
-  database) and the broker redis://127.0.0.1:6379/14 (flushed before and after), with the
-  settings the podman and registry fixtures apply passed as environment variables. The
-  web side (the live_server thread, this process) enqueues to the same broker while the
-  fixture is active, so the flow is the real one: request → on_commit → Redis → worker.
+  database) and the broker redis://127.0.0.1:6379/14 (13, 12, ... under pytest-xdist;
+  E2E_BROKER_URL overrides; flushed before and after), with the settings the podman and
+  registry fixtures apply passed as environment variables. The web side (the live_server
+  thread, this process) enqueues to the same broker while the fixture is active, so the flow is the real one: request → on_commit → Redis → worker.
   Yields a `Worker` (its `log()` is worth printing when a test fails); stopped afterwards.
 
 Tests that use it need committed rows (transactional_db, or live_server's) because the
@@ -31,7 +31,9 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
-BROKER_URL = os.environ.get("E2E_BROKER_URL", "redis://127.0.0.1:6379/14")
+# DB 15 is the test cache; each pytest-xdist worker gets its own broker DB below 15.
+BROKER_DB = 14 - int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+BROKER_URL = os.environ.get("E2E_BROKER_URL", f"redis://127.0.0.1:6379/{BROKER_DB}")
 READY_DEADLINE_SECONDS = 60
 STOP_GRACE_SECONDS = 10
 RECONCILE_INTERVAL_SECONDS = 1.0
@@ -184,3 +186,4 @@ def celery_worker(live_server, transactional_db, podman, registry_server, tmp_pa
     finally:
         stop_worker(worker)
         flush(BROKER_URL)
+        print(f"--- Celery worker log (last lines) ---\n{worker.tail(80)}")  # shown on failure

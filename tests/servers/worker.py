@@ -6,7 +6,8 @@ Fixtures:
   database) and the broker redis://127.0.0.1:6379/14 (13, 12, ... under pytest-xdist;
   E2E_BROKER_URL overrides; flushed before and after), with the settings the podman and
   registry fixtures apply passed as environment variables. The web side (the live_server
-  thread, this process) enqueues to the same broker while the fixture is active, so the flow is the real one: request → on_commit → Redis → worker.
+  thread, this process) enqueues to the same broker while the fixture is active, so the
+  flow is the real one: request → on_commit → Redis → worker.
   Yields a `Worker` (its `log()` is worth printing when a test fails); stopped afterwards.
 
 Tests that use it need committed rows (transactional_db, or live_server's) because the

@@ -4,7 +4,6 @@ The browser fixtures are built to be extended: `browser_page` is a Playwright pa
 signed in as alice against pytest-django's live_server; a test that wants real workers
 and the real runtime just uses it without `quiet_tasks`.
 """
-import os
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,6 @@ from django.test import Client
 from tests.base import make_world
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 FAKE_TAGS = ["v1", "v2"]
 
 
@@ -65,21 +62,6 @@ def quiet_tasks(monkeypatch):
 @pytest.fixture
 def live_world(transactional_db):
     return make_world()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls
-    # (set up rows, change a status) are still plain synchronous code.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 
 from tests.console.conftest import (  # noqa: F401  (fixtures shared with the console tests)
-    CHROMIUM_ARGS,
-    browser,
     browser_page,
     live_world,
     plain_http,

@@ -1,0 +1,108 @@
+"""The activator: HAProxy sends it requests for versions with no ready instance.
+
+For each such request it finds the version (the `X-Hosting-Server: v<id>_act` header
+HAProxy adds, else the Host), asks for a scale-up once per version however many
+requests are waiting, holds the requests until an instance is ready, then proxies them
+straight to that instance. A hold longer than the limit answers 503 with Retry-After.
+"""
+import asyncio
+import logging
+import time
+
+from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
+
+from hosting.activator import versions
+from hosting.activator.proxy import proxy
+from hosting.router.render import NAME_HEADER
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 0.02
+RETRY_AFTER_SECONDS = 5
+
+
+class Waker:
+    """One wake-up per version at a time; every waiting request shares its result."""
+
+    def __init__(self, hold_seconds: float, converge: bool = True):
+        self.hold_seconds = hold_seconds
+        self.converge = converge
+        self.pending: dict[int, asyncio.Task] = {}
+        self.wakes = 0  # scale-ups this process asked for (tests and logs)
+
+    async def address(self, version_id: int) -> tuple[str, int] | None:
+        """A ready instance's address, or None when the hold limit passed first."""
+        found = await asyncio.to_thread(versions.ready_address, version_id)
+        if found:
+            return found
+        task = self.pending.get(version_id)
+        if task is None:
+            task = asyncio.create_task(self._wake_and_wait(version_id))
+            self.pending[version_id] = task
+            task.add_done_callback(lambda _: self.pending.pop(version_id, None))
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), self.hold_seconds)
+        except asyncio.TimeoutError:
+            return None
+
+    async def _wake_and_wait(self, version_id: int) -> tuple[str, int] | None:
+        started = time.monotonic()
+        woke = await asyncio.to_thread(versions.wake, version_id)
+        if woke:
+            self.wakes += 1
+            log.info("activator: woke version %s", version_id)
+        if self.converge:  # also when not woken here: the wake may be waiting for a worker
+            asyncio.get_running_loop().run_in_executor(None, versions.converge, version_id)
+        deadline = started + self.hold_seconds
+        while time.monotonic() < deadline:
+            found = await asyncio.to_thread(versions.ready_address, version_id)
+            if found:
+                asyncio.get_running_loop().run_in_executor(None, versions.sync_router)
+                return found
+            await asyncio.sleep(POLL_SECONDS)
+        return None
+
+
+def unavailable(reason: str) -> web.Response:
+    return web.Response(status=503, text=f"{reason}\n",
+                        headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+async def find_version(request: web.Request) -> int | None:
+    version_id = versions.version_from_server_name(request.headers.get(NAME_HEADER, ""))
+    if version_id is None:
+        version_id = await asyncio.to_thread(versions.version_from_host, request.host or "")
+    return version_id
+
+
+async def handle(request: web.Request) -> web.StreamResponse:
+    version_id = await find_version(request)
+    if version_id is None:
+        return web.Response(status=404, text="No app answers at this address.\n")
+    waker: Waker = request.app["waker"]
+    try:
+        address = await waker.address(version_id)
+    except versions.Unavailable:
+        return unavailable("This version cannot serve requests.")
+    if address is None:
+        return unavailable("The app is starting; try again shortly.")
+    try:
+        return await proxy(request, request.app["client"], address)
+    except (ClientError, asyncio.TimeoutError) as exc:
+        log.warning("activator: proxy to %s failed: %s", address, exc)
+        return web.Response(status=502, text="The app did not answer.\n")
+
+
+async def _client(app: web.Application):
+    app["client"] = ClientSession(connector=TCPConnector(limit=0, force_close=False),
+                                  timeout=ClientTimeout(total=None, sock_connect=5),
+                                  auto_decompress=False)
+    yield
+    await app["client"].close()
+
+
+def make_app(hold_seconds: float, converge: bool = True) -> web.Application:
+    app = web.Application()
+    app["waker"] = Waker(hold_seconds, converge)
+    app.cleanup_ctx.append(_client)
+    app.router.add_route("*", "/{tail:.*}", handle)
+    return app

@@ -39,3 +39,27 @@ def sync_router() -> None:
     from hosting import router
 
     router.sync()
+
+
+@shared_task(name="hosting.autoscale")
+def autoscale() -> None:
+    from hosting.autoscale import tick
+
+    tick.autoscale_all()
+
+
+@shared_task(name="hosting.sample_metrics")
+def sample_metrics() -> None:
+    from hosting.router import metrics
+
+    metrics.sample()
+
+
+@shared_task(name="hosting.scale_idle")
+def scale_idle() -> None:
+    """Sample first, so a request in the last few seconds still counts as activity."""
+    from hosting.autoscale import idle
+    from hosting.router import metrics
+
+    metrics.sample()
+    idle.scale_idle_to_zero()

@@ -62,6 +62,10 @@ class Waker:
         return None
 
 
+WAKER: web.AppKey["Waker"] = web.AppKey("waker")
+CLIENT = web.AppKey("client", ClientSession)
+
+
 def unavailable(reason: str) -> web.Response:
     return web.Response(status=503, text=f"{reason}\n",
                         headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
@@ -78,7 +82,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     version_id = await find_version(request)
     if version_id is None:
         return web.Response(status=404, text="No app answers at this address.\n")
-    waker: Waker = request.app["waker"]
+    waker: Waker = request.app[WAKER]
     try:
         address = await waker.address(version_id)
     except versions.Unavailable:
@@ -86,23 +90,23 @@ async def handle(request: web.Request) -> web.StreamResponse:
     if address is None:
         return unavailable("The app is starting; try again shortly.")
     try:
-        return await proxy(request, request.app["client"], address)
+        return await proxy(request, request.app[CLIENT], address)
     except (ClientError, asyncio.TimeoutError) as exc:
         log.warning("activator: proxy to %s failed: %s", address, exc)
         return web.Response(status=502, text="The app did not answer.\n")
 
 
 async def _client(app: web.Application):
-    app["client"] = ClientSession(connector=TCPConnector(limit=0, force_close=False),
+    app[CLIENT] = ClientSession(connector=TCPConnector(limit=0, force_close=False),
                                   timeout=ClientTimeout(total=None, sock_connect=5),
                                   auto_decompress=False)
     yield
-    await app["client"].close()
+    await app[CLIENT].close()
 
 
 def make_app(hold_seconds: float, converge: bool = True) -> web.Application:
     app = web.Application()
-    app["waker"] = Waker(hold_seconds, converge)
+    app[WAKER] = Waker(hold_seconds, converge)
     app.cleanup_ctx.append(_client)
     app.router.add_route("*", "/{tail:.*}", handle)
     return app

@@ -49,12 +49,13 @@ class RouterHandle:
 
     def request(self, host: str, path: str = "/", method: str = "GET", body: bytes | None = None,
                 headers: dict | None = None, timeout: float = 30.0) -> tuple[int, bytes, dict]:
-        """One request on a fresh connection, the Host header naming the app."""
+        """One request on a fresh connection, the Host header naming the app (header names
+        come back lower-cased, as HAProxy sends them)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             conn.request(method, path, body=body, headers={"Host": host, **(headers or {})})
             response = conn.getresponse()
-            return response.status, response.read(), dict(response.getheaders())
+            return response.status, response.read(), {k.lower(): v for k, v in response.getheaders()}
         finally:
             conn.close()
 
@@ -110,7 +111,9 @@ class ActivatorThread:
 
     @property
     def wakes(self) -> int:
-        return self.app["waker"].wakes
+        from hosting.activator.app import WAKER
+
+        return self.app[WAKER].wakes
 
     def start(self) -> "ActivatorThread":
         self.thread.start()
@@ -166,11 +169,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         body = self.server.body
+        if self.path.startswith("/echo"):  # what arrived: method, path, a header, the body
+            length = int(self.headers.get("Content-Length") or 0)
+            received = self.rfile.read(length) if length else b""
+            body = (f"{self.command} {self.path} {self.headers.get('X-Test', '')} ".encode()
+                    + received)
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    do_POST = do_PUT = do_GET  # noqa: N815
 
     def log_message(self, *args) -> None:
         pass

@@ -1,0 +1,62 @@
+"""A CPU-burning container scales its version up by one, and back down once it stops.
+
+Real Podman (CPU limits and stats), real HAProxy; the beat ticks are called by the test:
+reconcile (samples CPU), the autoscaler, and converge (what the worker would run).
+"""
+import time
+
+import pytest
+
+from hosting import tasks
+from hosting.autoscale import tick
+from hosting.models import Version
+from hosting.orchestration import deploy, reconcile
+from tests.runtime.conftest import new_version
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def no_broker(monkeypatch):
+    for name in ("deploy_version", "delete_version", "converge_version", "sync_router"):
+        monkeypatch.setattr(getattr(tasks, name), "delay", lambda *args: None)
+
+
+def step(version_id: int) -> Version:
+    """One beat: reconcile (CPU samples), autoscale, converge the result."""
+    reconcile.reconcile_all()
+    tick.autoscale(version_id)
+    reconcile.converge(version_id)
+    return Version.objects.get(pk=version_id)
+
+
+def run_until(version_id: int, predicate, seconds: float = 90.0) -> Version:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        version = step(version_id)
+        if predicate(version):
+            return version
+        time.sleep(0.5)
+    raise AssertionError(f"not reached in {seconds}s: {Version.objects.get(pk=version_id).events.last()}")
+
+
+def test_a_busy_version_gets_one_more_instance_then_one_less(
+        world, podman, registry_server, push_test_image, no_broker, router, settings):
+    settings.AUTOSCALE_COOLDOWN_SECONDS = 1
+    settings.HEALTH_CHECK_TIMEOUT_SECONDS = 0.5
+    push_test_image("alpha/testservice", "v1", image="cpuburn")
+    version = new_version(world["svc"], resource_spec="c0.25-m0.5", min_replicas=1,
+                          max_replicas=3, cpu_target=60, traffic_policy="open_full")
+    deploy.deploy(version.pk)
+    assert Version.objects.get(pk=version.pk).status == "normal"
+
+    status, body, _ = router.request(version.service.host, "/cgi-bin/burn?seconds=12")
+    assert status == 200 and b"burning" in body
+
+    up = run_until(version.pk, lambda v: v.desired_instances == 2)
+    assert up.instances.filter(ready=True).count() == 2
+    assert up.events.filter(kind="scale", message__contains="1 → 2").exists()
+
+    down = run_until(version.pk, lambda v: v.desired_instances == 1)
+    assert down.events.filter(kind="scale", message__contains="2 → 1").exists()
+    assert not down.events.filter(kind="scale", message__contains="2 → 3").exists()

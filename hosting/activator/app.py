@@ -41,7 +41,7 @@ class Waker:
             task.add_done_callback(lambda _: self.pending.pop(version_id, None))
         try:
             return await asyncio.wait_for(asyncio.shield(task), self.hold_seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None
 
     async def _wake_and_wait(self, version_id: int) -> tuple[str, int] | None:
@@ -91,7 +91,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
         return unavailable("The app is starting; try again shortly.")
     try:
         return await proxy(request, request.app[CLIENT], address)
-    except (ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, ClientError) as exc:
         log.warning("activator: proxy to %s failed: %s", address, exc)
         return web.Response(status=502, text="The app did not answer.\n")
 

@@ -16,8 +16,8 @@ def main() -> None:
     django.setup()
     from django.conf import settings
 
-    from hosting.router.haproxy import command_line
     from hosting.router.converge import write_initial
+    from hosting.router.haproxy import command_line
 
     paths = write_initial()
     for stale in (paths.master_socket, paths.stats_socket):

@@ -57,8 +57,8 @@ def deltas(current: dict, previous: dict, same_process: bool) -> dict[int, Total
     """Per version: counters grown since `previous`; a counter that shrank was reset."""
     totals: dict[int, Totals] = {}
     for key, (version_id, rtime, values) in current.items():
-        before = previous.get(key) if same_process else None
-        grown = [v - b if before and v >= b else v for v, b in zip(values, before or values)]
+        before = (previous.get(key) if same_process else None) or [0] * len(values)
+        grown = [v - b if v >= b else v for v, b in zip(values, before, strict=True)]
         t = totals.setdefault(version_id, Totals())
         t.requests += grown[0]
         t.responses_2xx += grown[1]

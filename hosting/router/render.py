@@ -19,7 +19,15 @@ everything else, so sync reloads only when the digest changes.
 """
 import hashlib
 
-from hosting.router.model import Backend, Config, Endpoints, RouterState, Server, ServiceRoute, VersionRoute
+from hosting.router.model import (
+    Backend,
+    Config,
+    Endpoints,
+    RouterState,
+    Server,
+    ServiceRoute,
+    VersionRoute,
+)
 
 SLOT_CHUNK = 4  # instance slots per version come in chunks, so scaling rarely reloads
 MAX_WEIGHT = 256  # HAProxy's maximum server weight

@@ -1,11 +1,11 @@
 """The autoscaling policy, table-driven: thresholds, cooldown, min/max, traffic 0, saturation."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from hosting.autoscale.policy import Inputs, decide
 
-NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 LONG_AGO = NOW - timedelta(minutes=10)
 
 

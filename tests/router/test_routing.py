@@ -48,7 +48,7 @@ def test_the_preview_host_reaches_a_version_with_no_traffic(router, svc, upstrea
     router_module.sync()
 
     assert split(router, svc.host, 20) == Counter({b"live": 20})
-    assert router.request(hidden.preview_host) [:2] == (200, b"hidden")
+    assert router.request(hidden.preview_host)[:2] == (200, b"hidden")
     assert router.request(hidden.preview_host.upper() + f":{router.port}")[:2] == (200, b"hidden")
 
 

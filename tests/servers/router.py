@@ -62,8 +62,8 @@ class RouterHandle:
 
 @pytest.fixture
 def router(settings, transactional_db):
-    from hosting.router.haproxy import command_line
     from hosting.router.converge import write_initial
+    from hosting.router.haproxy import command_line
 
     directory = Path(tempfile.mkdtemp(prefix="hr-", dir="/tmp"))  # short: unix socket paths
     settings.ROUTER_DIR = directory

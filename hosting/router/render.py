@@ -140,7 +140,7 @@ frontend router
     use_backend %[req.hdr(host),field(1,:),lower,map({ends.map_file},no_route)]
 
 backend no_route
-    http-request return status 404 content-type text/plain string "No app answers at this address."
+    http-request return status 404 content-type text/plain string "No app answers at this address." hdr X-Hosting-Router no-route
 """
 
 

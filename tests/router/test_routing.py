@@ -56,7 +56,8 @@ def test_unknown_hosts_get_404(router, svc, upstream):
     serving_version(svc, 100, (upstream(b"live"),))
     router_module.sync()
 
-    assert router.request("nothing.alpha.apps.localhost")[0] == 404
+    status, _, headers = router.request("nothing.alpha.apps.localhost")
+    assert (status, headers["x-hosting-router"]) == (404, "no-route")  # not the app's own 404
 
 
 def test_a_share_change_needs_no_reload(router, svc, upstream):

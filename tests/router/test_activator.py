@@ -89,9 +89,15 @@ def test_once_awake_the_router_sends_requests_to_the_instance(router, svc, activ
     version = sleeping(svc, 100)
     router.request(svc.host)
 
-    states = haproxy.server_states(paths())
-    assert states[(f"svc_{svc.pk}", f"v{version.pk}_act")].enabled is False
-    assert states[(f"svc_{svc.pk}", f"v{version.pk}_0")].enabled is True
+    def switched() -> bool:  # the sync after readiness runs beside the proxied answer
+        states = haproxy.server_states(paths())
+        return (not states[(f"svc_{svc.pk}", f"v{version.pk}_act")].enabled
+                and states[(f"svc_{svc.pk}", f"v{version.pk}_0")].enabled)
+
+    deadline = time.monotonic() + 10
+    while not switched() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert switched()
 
 
 def test_a_hold_past_the_limit_answers_503_with_retry_after(router, svc, start_activator,

@@ -121,8 +121,15 @@ class ActivatorThread:
         wait_for_port(self.port)
         return self
 
+    async def _shutdown(self) -> None:
+        await self.runner.cleanup()
+        pending = asyncio.all_tasks() - {asyncio.current_task()}
+        for task in pending:  # e.g. a wake-up still polling after its requests timed out
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
     def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self._close_db_connections()

@@ -19,8 +19,6 @@ ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 IMAGES = Path(__file__).resolve().parent / "images"
 BUILD_SCRIPT = ROOT / "docker" / "testimages" / "build.sh"
 DEADLINE_SECONDS = 45
-# What tests/servers/router.py (another helper's, in progress) may call its HAProxy fixture.
-ROUTER_FIXTURES = ("router_server", "haproxy_router", "router")
 
 
 def wait_for(predicate: Callable, seconds: float = DEADLINE_SECONDS, every: float = 0.2,
@@ -72,20 +70,9 @@ def e2e_images(registry_images, tmp_path_factory):
     return registry_images
 
 
-@pytest.fixture
-def e2e_router(request):
-    """The HAProxy router fixture when tests/servers/router.py provides one (its settings,
-    ROUTER_PORT above all, are then active), else None: previews fall back to the
-    instance's published port."""
-    for name in ROUTER_FIXTURES:
-        try:
-            return request.getfixturevalue(name)
-        except pytest.FixtureLookupError:
-            continue
-    return None
-
 
 @pytest.fixture
-def platform(e2e_router, celery_worker):
-    """The router (if any) first, so the worker starts with its settings too."""
-    return {"router": e2e_router, "worker": celery_worker}
+def platform(router, celery_worker):
+    """HAProxy first (its settings: ROUTER_PORT, ROUTER_DIR), then the worker, which
+    starts with those settings and keeps the router's config in sync."""
+    return {"router": router, "worker": celery_worker}

@@ -1,10 +1,11 @@
 """The REST API end to end, the way a CI script drives it with curl: plain HTTP requests
-to the live server, a real Celery worker taking the deploy from Redis, real Podman and
-the real registry. Nothing in this process runs a deploy step itself."""
+to the live server, a real Celery worker taking the deploy from Redis, real Podman, the
+real registry and HAProxy in front of the app. Nothing in this process runs a deploy step itself."""
 import uuid
 
 import pytest
 import requests
+from django.conf import settings
 
 from tests.e2e.conftest import wait_for
 
@@ -36,8 +37,8 @@ def api(base_url: str, key: str) -> requests.Session:
 
 
 def test_a_token_deploys_a_version_and_reads_its_logs(live_server, live_world, plain_http,
-                                                      celery_worker, push_test_image,
-                                                      e2e_images):
+                                                      platform, push_test_image, e2e_images):
+    celery_worker, router = platform["worker"], platform["router"]
     key = issue_token(live_server.url)
     http = api(live_server.url, key)
     push_test_image(REPO, "v1", image="httpd-verbose", username="alice", password=key)
@@ -69,15 +70,33 @@ def test_a_token_deploys_a_version_and_reads_its_logs(live_server, live_world, p
 
     (instance,) = http.get(f"{http.base}/instances/", params={"version": version["id"]},
                            timeout=10).json()["results"]
+    # The app's public address: HAProxy by the service's host name (open_full gave it 100%).
     marker = f"/e2e-{uuid.uuid4().hex[:12]}"
-    app = requests.get(f"http://127.0.0.1:{instance['host_port']}{marker}", timeout=10)
-    assert app.status_code == 404  # busybox httpd answers, and logs the request
+    host = f"testservice.alpha.{settings.APPS_DOMAIN}"
+    errors: list[str] = []
+
+    def routed():
+        try:  # until the worker's router sync lands: 503 from HAProxy, or a reload
+            return router.request(host, marker, timeout=10)[0] == 404
+        except OSError as exc:
+            errors.append(repr(exc))
+            return False
+
+    wait_for(routed, what=f"the router to send the service's host to the version ({errors})")
+    print("router errors while converging:", errors)  # busybox answered 404, logged the request
+
+    seen: list[dict] = []
 
     def logged():
-        lines = http.get(f"{version_url}logs/", params={"tail": 200}, timeout=10).json()
-        return [line for line in lines if marker in line["line"]]
+        seen[:] = http.get(f"{version_url}logs/", params={"tail": 1000}, timeout=10).json()
+        return [line for line in seen if marker in line["line"]]
 
-    (line,) = wait_for(logged, what="the request to show in the version's logs")
+    try:
+        (line,) = wait_for(logged, what="the request to show in the version's logs")
+    except AssertionError:
+        instances = http.get(f"{http.base}/instances/", params={"version": version["id"]}).json()
+        raise AssertionError(f"{marker} not in {len(seen)} lines; last: {seen[-5:]}; "
+                             f"instances: {instances}\n{celery_worker.tail()}") from None
     assert line["source"] == "stderr"
     assert line["instance_name"] == instance["name"]
     assert f"url:{marker}" in line["line"]

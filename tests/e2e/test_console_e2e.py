@@ -1,6 +1,6 @@
 """The console end to end in Debian's Chromium: nothing is faked. The live server enqueues
 to Redis, a real Celery worker (with beat) deploys on real Podman from the real registry,
-and the page follows by htmx polling.
+and the page follows by htmx polling; HAProxy serves the preview and service URLs.
 
 alice creates a service, pushes an image with podman, walks the wizard with the real tag,
 watches the version reach normal without a reload, opens its preview, pushes an image
@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from hosting.models import Instance, Service, Version
+from hosting.models import Service, Version
 from tests.e2e.conftest import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -70,28 +70,23 @@ def fetch(url: str, host: str | None = None) -> str:
         return ""
 
 
-def open_preview(page, version: Version, routed: bool, screenshot) -> None:
-    """The preview link of the versions table. Through HAProxy when the router fixture runs
-    (<name>.preview.alpha.apps.localhost resolves to loopback in Chromium); otherwise
-    TODO(router): the instance's published port stands in for the router."""
+def open_preview(page, version: Version, screenshot) -> None:
+    """The preview link of the versions table, through HAProxy: Chromium resolves
+    <name>.preview.alpha.apps.localhost to loopback, the router picks the version by host."""
     link = page.locator(f"#version-{version.pk} a[target=_blank]")
     expect(link).to_have_text(version.preview_host)
-    assert link.get_attribute("href") == version.preview_url
-    if routed:
-        with page.context.expect_page() as opened:
-            link.click()
-        preview = opened.value
-    else:
-        instance = Instance.objects.get(version=version, ordinal=0)
-        preview = page.context.new_page()
-        preview.goto(f"http://127.0.0.1:{instance.host_port}/")
+    with page.context.expect_page() as opened:
+        link.click()
+    preview = opened.value
+    preview.wait_for_load_state()
+    assert preview.url == version.preview_url
     expect(preview.locator("body")).to_contain_text(HTTPD_PAGE)
     screenshot(preview, "preview")
     preview.close()
 
 
 def test_a_tenant_deploys_from_the_console_on_the_real_platform(
-        browser_page, platform, push_test_image, e2e_images, screenshot, settings):
+        browser_page, platform, push_test_image, e2e_images, screenshot):
     page = browser_page
     open_hosting(page)
     service = create_service(page, SERVICE)
@@ -110,7 +105,7 @@ def test_a_tenant_deploys_from_the_console_on_the_real_platform(
     expect(page.locator(f"#version-{first.pk}")).to_contain_text("1 / 1")
     expect(page.locator("#versions")).to_have_attribute("data-busy", "0")
     screenshot(page, "service-normal")
-    open_preview(page, first, platform["router"] is not None, screenshot)
+    open_preview(page, first, screenshot)  # traffic is still 0: only the preview reaches it
 
     push_test_image(service.repository, "broken", image="exits")
     walk_wizard(page, screenshot, "broken", "wizard-broken")
@@ -133,9 +128,8 @@ def test_a_tenant_deploys_from_the_console_on_the_real_platform(
     expect(page.locator(f"#version-{first.pk}")).to_contain_text("100%")
     first.refresh_from_db()
     assert first.traffic_percent == 100
-    if platform["router"] is not None:  # the service's own URL now reaches the version
-        router = f"http://127.0.0.1:{settings.ROUTER_PORT}/"
-        wait_for(lambda: HTTPD_PAGE in fetch(router, service.host), what="the service URL to answer")
+    router = f"http://127.0.0.1:{platform['router'].port}/"  # the service's own URL now
+    wait_for(lambda: HTTPD_PAGE in fetch(router, service.host), what="the service URL to answer")
 
     page.get_by_role("button", name="简体中文").click()
     expect(badge(page, first)).to_have_text("正常")

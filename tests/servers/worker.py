@@ -3,9 +3,10 @@
 Fixtures:
 - `celery_worker` (function): `celery -A hosting worker -B` as a subprocess against the
   database pytest-django made for this run (the SQLite file, or PostgreSQL's `test_...`
-  database) and the broker redis://127.0.0.1:6379/14 (13, 12, ... under pytest-xdist;
-  E2E_BROKER_URL overrides; flushed before and after), with the settings the podman and
-  registry fixtures apply passed as environment variables. The web side (the live_server
+  database) and a Redis database of its own (it leases the first free one of 14, 13, ...
+  1, so parallel test sessions on one machine never share a queue; E2E_BROKER_URL
+  overrides; emptied before and after), with the settings the podman, registry and router
+  fixtures apply passed as environment variables. The web side (the live_server
   thread, this process) enqueues to the same broker while the fixture is active, so the
   flow is the real one: request → on_commit → Redis → worker.
   Yields a `Worker` (its `log()` is worth printing when a test fails); stopped afterwards.
@@ -32,9 +33,10 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
-# DB 15 is the test cache; each pytest-xdist worker gets its own broker DB below 15.
-BROKER_DB = 14 - int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-BROKER_URL = os.environ.get("E2E_BROKER_URL", f"redis://127.0.0.1:6379/{BROKER_DB}")
+REDIS = "redis://127.0.0.1:6379"
+BROKER_DBS = range(14, 0, -1)  # 15 is the tests' cache, 0 the dev platform's
+LEASE_KEY = "hosting-e2e:lease"
+LEASE_SECONDS = 900
 READY_DEADLINE_SECONDS = 60
 STOP_GRACE_SECONDS = 10
 RECONCILE_INTERVAL_SECONDS = 1.0
@@ -155,7 +157,7 @@ def stop_worker(worker: Worker) -> None:
     if worker.process.poll() is not None:
         return
     group = os.getpgid(worker.process.pid)
-    os.killpg(group, signal.SIGTERM)
+    worker.process.terminate()  # the main process only: it stops its pool and beat itself
     try:
         worker.process.wait(timeout=STOP_GRACE_SECONDS)
     except subprocess.TimeoutExpired:
@@ -167,24 +169,40 @@ def stop_worker(worker: Worker) -> None:
         pass
 
 
-def flush(broker_url: str) -> None:
-    client = redis.Redis.from_url(broker_url)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
+@contextmanager
+def leased_broker() -> Iterator[str]:
+    """A broker URL no other test session uses: a Redis DB claimed with SET NX (the lease
+    expires by itself if this process dies), emptied before use and after."""
+    if os.environ.get("E2E_BROKER_URL"):
+        yield os.environ["E2E_BROKER_URL"]
+        return
+    owner = f"{os.getpid()}-{time.monotonic()}"
+    for db in BROKER_DBS:
+        client = redis.Redis.from_url(f"{REDIS}/{db}")
+        try:
+            if client.set(LEASE_KEY, owner, nx=True, ex=LEASE_SECONDS):
+                for key in client.scan_iter():  # what a crashed run left behind
+                    if key != LEASE_KEY.encode():
+                        client.delete(key)
+                try:
+                    yield f"{REDIS}/{db}"
+                finally:
+                    client.flushdb()
+                return
+        finally:
+            client.close()
+    raise RuntimeError(f"no free Redis database for a test broker (tried {list(BROKER_DBS)})")
 
 
 @pytest.fixture
 def celery_worker(live_server, transactional_db, podman, registry_server, tmp_path_factory):
     """A running worker + beat sharing the test's database, engine and registry."""
     workdir = tmp_path_factory.mktemp("worker")
-    flush(BROKER_URL)
-    worker = start_worker(workdir, BROKER_URL)
-    try:
-        with web_enqueues_to(BROKER_URL):
-            yield worker
-    finally:
-        stop_worker(worker)
-        flush(BROKER_URL)
-        print(f"--- Celery worker log (last lines) ---\n{worker.tail(80)}")  # shown on failure
+    with leased_broker() as broker_url:
+        worker = start_worker(workdir, broker_url)
+        try:
+            with web_enqueues_to(broker_url):
+                yield worker
+        finally:
+            stop_worker(worker)
+            print(f"--- Celery worker log (last lines) ---\n{worker.tail(80)}")  # shown on failure

@@ -22,6 +22,8 @@ procfile="$HOSTING_VAR_DIR/Procfile"
   fi
   echo "podman: podman system service --time=0 $DOCKER_HOST"
   echo "registry: scripts/registry.sh"
+  echo "router: scripts/router.sh"
+  echo "activator: scripts/activator.sh"
   echo "web: .venv/bin/gunicorn hosting.wsgi --bind $WEB_ADDR --workers 2 --threads 4 --access-logfile -"
   echo "worker: .venv/bin/celery -A hosting worker --loglevel INFO --concurrency 4"
   echo "beat: .venv/bin/celery -A hosting beat --loglevel INFO --schedule $HOSTING_VAR_DIR/celerybeat-schedule"
@@ -31,6 +33,9 @@ cat <<MSG
 
   Console:  http://$WEB_ADDR/
   Admin:    http://$WEB_ADDR/admin/
+  API:      http://$WEB_ADDR/api/docs/
+  Apps:     http://<service>.<tenant>.${APPS_DOMAIN:-apps.localhost}:${ROUTER_PORT:-8080}/
+  Registry: ${REGISTRY_HOST:-127.0.0.1:5000}
   $demo_line
 
 MSG

@@ -25,3 +25,15 @@ def go(request, to, *args, **kwargs) -> HttpResponse:
     if request.htmx:
         return HttpResponseClientRedirect(response["Location"])
     return response
+
+
+def form_page(request, form_class, context: dict, *, done: str,
+              template: str = "console/form.html", **form_kwargs) -> HttpResponse:
+    """A create or rename page: viewers may look but not post; a valid post saves and
+    goes to the `done` page of the saved object, an invalid one shows the errors."""
+    if request.method == "POST":
+        request.console.require_change()
+    form = form_class(request.POST or None, **form_kwargs)
+    if request.method == "POST" and form.is_valid():
+        return go(request, done, form.save().pk)
+    return render(request, template, {"form": form, **context})

@@ -3,7 +3,7 @@ from django.views.decorators.http import require_http_methods
 
 from console import nav
 from console.forms import ApplicationForm, ProjectForm
-from console.responses import go, render
+from console.responses import form_page, go, render
 from console.tenancy import console_view
 from hosting.domain import catalog
 from hosting.models import Application, Project
@@ -12,16 +12,9 @@ from hosting.models import Application, Project
 @require_http_methods(["GET", "POST"])
 @console_view
 def project_new(request):
-    console = request.console
-    if request.method == "POST":
-        console.require_change()
-    form = ProjectForm(request.POST or None, tenant=console.tenant)
-    if request.method == "POST" and form.is_valid():
-        project = form.save()
-        return go(request, "project", project.pk)
-    return render(request, "console/form.html", {
-        "form": form, "title": ProjectForm.title_new, "crumbs": nav.crumbs(None, (ProjectForm.title_new, "")),
-    })
+    return form_page(request, ProjectForm, {
+        "title": ProjectForm.title_new, "crumbs": nav.crumbs(None, (ProjectForm.title_new, "")),
+    }, done="project", tenant=request.console.tenant)
 
 
 @console_view
@@ -37,16 +30,10 @@ def project(request, pk: int):
 @console_view
 def project_edit(request, pk: int):
     project = request.console.get(Project.objects, pk=pk)
-    if request.method == "POST":
-        request.console.require_change()
-    form = ProjectForm(request.POST or None, instance=project, tenant=project.tenant)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        return go(request, "project", project.pk)
-    return render(request, "console/form.html", {
-        "form": form, "title": ProjectForm.title_edit, "cancel": project,
+    return form_page(request, ProjectForm, {
+        "title": ProjectForm.title_edit, "cancel": project,
         "crumbs": nav.crumbs(project, (ProjectForm.title_edit, "")),
-    })
+    }, done="project", instance=project, tenant=project.tenant)
 
 
 @require_http_methods(["GET", "POST"])
@@ -61,16 +48,10 @@ def project_delete(request, pk: int):
 @console_view
 def application_new(request, pk: int):
     project = request.console.get(Project.objects, pk=pk)
-    if request.method == "POST":
-        request.console.require_change()
-    form = ApplicationForm(request.POST or None, project=project)
-    if request.method == "POST" and form.is_valid():
-        application = form.save()
-        return go(request, "application", application.pk)
-    return render(request, "console/form.html", {
-        "form": form, "title": ApplicationForm.title_new, "cancel": project,
+    return form_page(request, ApplicationForm, {
+        "title": ApplicationForm.title_new, "cancel": project,
         "crumbs": nav.crumbs(project, (ApplicationForm.title_new, "")),
-    })
+    }, done="application", project=project)
 
 
 @console_view
@@ -86,16 +67,10 @@ def application(request, pk: int):
 @console_view
 def application_edit(request, pk: int):
     application = request.console.get(Application.objects.select_related("project"), pk=pk)
-    if request.method == "POST":
-        request.console.require_change()
-    form = ApplicationForm(request.POST or None, instance=application, project=application.project)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        return go(request, "application", application.pk)
-    return render(request, "console/form.html", {
-        "form": form, "title": ApplicationForm.title_edit, "cancel": application,
+    return form_page(request, ApplicationForm, {
+        "title": ApplicationForm.title_edit, "cancel": application,
         "crumbs": nav.crumbs(application)[:-1] + [(ApplicationForm.title_edit, "")],
-    })
+    }, done="application", instance=application, project=application.project)
 
 
 @require_http_methods(["GET", "POST"])

@@ -7,7 +7,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from console import nav, platform
 from console.forms import ServiceForm, check_service_name
-from console.responses import go, render
+from console.responses import form_page, render
 from console.tenancy import console_view
 from console.views.projects import delete_with_confirm
 from hosting import rules
@@ -29,16 +29,9 @@ def hosting(request, pk: int):
 @console_view
 def service_new(request, pk: int):
     application = request.console.get(Application.objects.select_related("project"), pk=pk)
-    if request.method == "POST":
-        request.console.require_change()
-    form = ServiceForm(request.POST or None, application=application)
-    if request.method == "POST" and form.is_valid():
-        service = form.save()
-        return go(request, "service", service.pk)
-    return render(request, "console/service_new.html", {
-        "form": form, "application": application,
-        "crumbs": nav.crumbs(application, (ServiceForm.title_new, "")),
-    })
+    return form_page(request, ServiceForm, {
+        "application": application, "crumbs": nav.crumbs(application, (ServiceForm.title_new, "")),
+    }, done="service", template="console/service_new.html", application=application)
 
 
 @require_GET
@@ -101,16 +94,10 @@ def upload_guide(request, pk: int):
 @console_view
 def service_edit(request, pk: int):
     service = _service(request, pk)
-    if request.method == "POST":
-        request.console.require_change()
-    form = ServiceForm(request.POST or None, instance=service, application=service.application)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        return go(request, "service", service.pk)
-    return render(request, "console/form.html", {
-        "form": form, "title": ServiceForm.title_edit, "cancel": service,
+    return form_page(request, ServiceForm, {
+        "title": ServiceForm.title_edit, "cancel": service,
         "crumbs": nav.crumbs(service, (ServiceForm.title_edit, "")),
-    })
+    }, done="service", instance=service, application=service.application)
 
 
 @require_http_methods(["GET", "POST"])

@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from django.db import transaction
 from django.utils import timezone
 
 from hosting import runtimes
@@ -150,13 +151,16 @@ def mark_ready(version: Version, runtime: Runtime) -> None:
         return
     count = version.desired_instances
     try:
-        version.set_status(VersionStatus.NORMAL, f"Deployed: {count} healthy instance"
-                                                 f"{'' if count == 1 else 's'}.")
+        with transaction.atomic():
+            version.set_status(VersionStatus.NORMAL, f"Deployed: {count} healthy instance"
+                                                     f"{'' if count == 1 else 's'}.")
+            if version.traffic_policy == TrafficPolicy.OPEN_FULL:
+                traffic.open_full(version)
+            # The router reads these rows on this connection before they commit, so by
+            # the time anyone can see "normal" the version is already routable.
+            sync_router()
     except TransitionError:
         return  # deleted or suspended meanwhile; the next reload says which
-    if version.traffic_policy == TrafficPolicy.OPEN_FULL:
-        traffic.open_full(version)
-    sync_router()
 
 
 PHASES: list[Callable[[Version, Runtime], None]] = [

@@ -72,6 +72,8 @@ class Version(models.Model):
 
     class Meta:
         ordering = ["service_id", "-sequence"]
+        # Lists filter by tenant and liveness: counting a page's total stays index-only.
+        indexes = [models.Index(fields=["tenant", "deleted_at"], name="version_tenant_live")]
         constraints = [
             models.UniqueConstraint(fields=["service", "sequence"], name="version_sequence_per_service"),
             models.UniqueConstraint(fields=["service", "idempotency_key"],

@@ -17,10 +17,10 @@ import threading
 import time
 from datetime import datetime
 
+import docker
 from django.conf import settings
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
-import docker
 from hosting.orchestration import health
 from hosting.runtimes.base import (
     EngineUnavailable,

@@ -1,5 +1,6 @@
 """Versions (create with both wizard steps, delete, redeploy, events, logs) and instances."""
-from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value
+from django.contrib.auth import get_user_model
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -37,6 +38,13 @@ from hosting.status import InstanceStatus
 IDEMPOTENCY_KEY_MAX = Version._meta.get_field("idempotency_key").max_length
 LOG_TAIL_DEFAULT, LOG_TAIL_MAX = 200, 5000
 METRICS_DEFAULT, METRICS_MAX = 60, 1440
+
+
+def creator_name() -> Subquery:
+    """The creator's username as a subquery, not a join: a page's COUNT(*) then skips it
+    (a joined F() would join auth_user onto every counted row)."""
+    return Subquery(get_user_model().objects.filter(pk=OuterRef("created_by_id"))
+                    .values("username")[:1])
 
 
 def running_instances():
@@ -110,7 +118,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         *(f.name for f in Version._meta.concrete_fields if f.name != "idempotency_key"),
         "service__name", "service__tenant_id", "service__application_id", "service__tenant__slug",
         "service__application__project_id",
-    ).annotate(instances_running=running_instances(), created_by_name=F("created_by__username"))
+    ).annotate(instances_running=running_instances(), created_by_name=creator_name())
     filterset_class = VersionFilter
     parser_classes = [PairsJSONParser, FormParser, MultiPartParser]
     ordering_fields = ["id", "name", "sequence", "created", "status", "status_changed",

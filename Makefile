@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/hosting
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres bench system deps lint
+.PHONY: run demo test test-sqlite test-postgres bench system deps lint
 
 $(VENV)/.deps: requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -19,6 +19,10 @@ system:
 
 run: system deps
 	@scripts/run.sh
+
+# With `make run` running: push and deploy the demo app, print its URL on the router.
+demo: deps
+	@scripts/demo_deploy.sh
 
 # The whole suite on embedded SQLite, then again on PostgreSQL (CI has the server).
 test: system deps test-sqlite test-postgres

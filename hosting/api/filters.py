@@ -31,7 +31,7 @@ class ServiceFilter(filters.FilterSet):
 
     class Meta:
         model = Service
-        fields = ["tenant", "project", "application"]
+        fields = ["tenant", "project", "application", "name"]
 
 
 class VersionFilter(filters.FilterSet):

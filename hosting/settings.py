@@ -149,6 +149,9 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 RECONCILE_INTERVAL_SECONDS = env_float("RECONCILE_INTERVAL_SECONDS", 5.0)
+# A deploy in creating/adjusting whose lease (renewed by the running deploy) expired and
+# that recorded nothing for this long is started again by the reconcile pass.
+DEPLOY_STALL_SECONDS = env_float("DEPLOY_STALL_SECONDS", 120.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -62,6 +62,9 @@ class Version(models.Model):
     saturated = models.BooleanField(default=False)
     last_scaled = models.DateTimeField(null=True, blank=True)
     last_request = models.DateTimeField(null=True, blank=True)
+    # Renewed by the running deploy; a deploy whose lease ran out is dead (worker killed)
+    # and the reconcile pass starts it again (hosting/orchestration/lease.py).
+    deploy_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     created = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True)

@@ -85,8 +85,8 @@ async def handle(request: web.Request) -> web.StreamResponse:
     waker: Waker = request.app[WAKER]
     try:
         address = await waker.address(version_id)
-    except versions.Unavailable:
-        return unavailable("This version cannot serve requests.")
+    except versions.Unavailable as exc:  # deleted, failed, suspended for arrears
+        return unavailable(str(exc))
     if address is None:
         return unavailable("The app is starting; try again shortly.")
     try:

@@ -66,8 +66,20 @@ def wake(version_id: int) -> bool:
         version = (Version.objects.select_for_update().select_related("service__tenant")
                    .filter(pk=version_id, deleted_at__isnull=True).first())
         if version is None or version.status not in WAKEABLE:
-            raise Unavailable(f"version {version_id} cannot serve")
+            raise Unavailable(unavailable_reason(version))
         return scaling.wake(version)
+
+
+def unavailable_reason(version: Version | None) -> str:
+    """The 503's text: a suspended app says why, so nobody debugs an app that is fine."""
+    if version is None:
+        return "This version no longer exists."
+    if version.status == VersionStatus.SUSPENDED:
+        return ("This app is suspended: its account is in arrears. It is restored "
+                "automatically after a recharge.")
+    if version.status == VersionStatus.DEPLOY_FAILED:
+        return "This version's deploy failed; it cannot serve requests."
+    return "This version cannot serve requests."
 
 
 def converge(version_id: int) -> None:

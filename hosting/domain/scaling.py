@@ -13,10 +13,12 @@ from hosting.status import VersionStatus
 def initial_instances(version: Version) -> int:
     """Instances right after deploy: the minimum; min 0 with traffic 0 means none.
 
-    A min-0 version that opens traffic on deploy starts one instance so its health can
-    be checked; the idle check later lets it sleep.
+    A min-0 version that opens traffic on deploy, or already holds a share (restored
+    after a recharge), starts one instance so its health can be checked; the idle check
+    later lets it sleep.
     """
-    if version.min_replicas == 0 and version.traffic_policy == "open_full":
+    if version.min_replicas == 0 and (version.traffic_policy == "open_full"
+                                      or version.traffic_percent > 0):
         return 1
     return version.min_replicas
 

@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hosting import rules
+from hosting.domain import billing
 from hosting.domain.config import VersionConfig, validate_config
-from hosting.models import Service, Version
+from hosting.models import Service, Tenant, Version
 from hosting.status import VersionStatus
 
 
@@ -34,6 +35,9 @@ def create_version(service: Service, config: VersionConfig, user=None,
             existing = locked.versions.filter(idempotency_key=idempotency_key).first()
             if existing:
                 return existing
+        # Locking the tenant serialises this with billing.suspend_for_arrears, so no
+        # version is created behind a suspension's back.
+        billing.check_active(Tenant.objects.select_for_update().get(pk=locked.tenant_id))
         if live_version_count(locked) >= rules.MAX_VERSIONS_PER_SERVICE:
             raise VersionLimitReached(
                 _("The service %(service)s already has %(max)d versions, the most a service "
@@ -83,6 +87,8 @@ class NotRedeployable(ValidationError):
 def redeploy(version: Version) -> Version:
     """Start a failed version's deploy over, with the same immutable config."""
     with transaction.atomic():
+        # Tenant first, then version: the order billing.suspend_for_arrears locks them in.
+        billing.check_active(Tenant.objects.select_for_update().get(pk=version.tenant_id))
         version = Version.objects.select_for_update().get(pk=version.pk)
         if version.status != VersionStatus.DEPLOY_FAILED or not version.is_live:
             raise NotRedeployable(

@@ -11,6 +11,9 @@ start    instances up to initial_instances() (min 0 and traffic 0: none)
 delay    InitialDelaySeconds after the instances started
 health   GET / on the service port until a non-5xx answer, with retries
 ready    status normal (open_full: all traffic), router sync
+
+A recharged tenant's versions (ADJUSTING, hosting/domain/billing.py) go through the same
+phases: the digest is already resolved, so they restart, health-check and turn normal.
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from django.utils import timezone
 from hosting import runtimes
 from hosting.domain import scaling, traffic
 from hosting.models import TrafficPolicy, Version
-from hosting.orchestration import health, images, instances
+from hosting.orchestration import health, images, instances, lease
 from hosting.runtimes import specs
 from hosting.runtimes.base import ImagePullFailed, Runtime, RuntimeFailure
 from hosting.status import InstanceStatus, TransitionError, VersionStatus
@@ -54,6 +57,16 @@ def deploy(version_id: int) -> None:
         return
     if version.status not in DEPLOYABLE:
         return  # already deployed or failed: reconcile owns it now
+    if not lease.acquire(version_id):  # a duplicate delivery while the first run is alive
+        log.info("%s: another deploy holds the lease; nothing to do", version)
+        return
+    try:
+        _run(version_id, version, runtime)
+    finally:
+        lease.release(version_id)
+
+
+def _run(version_id: int, version: Version, runtime: Runtime) -> None:
     started = time.monotonic()
     try:
         for phase in PHASES:
@@ -70,6 +83,7 @@ def deploy(version_id: int) -> None:
 
 
 def _reload(version_id: int) -> Version:
+    lease.keep(version_id)
     version = Version.objects.filter(pk=version_id).select_related("service__tenant").first()
     if version is None or not version.is_live or version.status not in DEPLOYABLE | {VersionStatus.NORMAL}:
         raise Deleted()
@@ -97,7 +111,7 @@ def pull_image(version: Version, runtime: Runtime) -> None:
         return
     began = time.monotonic()
     try:
-        runtime.pull(ref, images.pull_auth(version.service.repository))
+        lease.holding(version.pk, runtime.pull, ref, images.pull_auth(version.service.repository))
     except ImagePullFailed as exc:
         raise DeployFailure(exc.reason, _image_message(exc.reason, version), str(exc)) from exc
     version.record("deploy:pull", f"Image pulled in {time.monotonic() - began:.2f} s.")
@@ -150,11 +164,15 @@ def mark_ready(version: Version, runtime: Runtime) -> None:
     if version.status == VersionStatus.NORMAL:
         return
     count = version.desired_instances
+    # ADJUSTING is a restore after a recharge: the service's split was kept, so the
+    # open-100% policy (a deploy-time choice) does not apply again.
+    restoring = version.status == VersionStatus.ADJUSTING
+    done = "Restored after the recharge" if restoring else "Deployed"
     try:
         with transaction.atomic():
-            version.set_status(VersionStatus.NORMAL, f"Deployed: {count} healthy instance"
+            version.set_status(VersionStatus.NORMAL, f"{done}: {count} healthy instance"
                                                      f"{'' if count == 1 else 's'}.")
-            if version.traffic_policy == TrafficPolicy.OPEN_FULL:
+            if version.traffic_policy == TrafficPolicy.OPEN_FULL and not restoring:
                 traffic.open_full(version)
             # The router reads these rows on this connection before they commit, so by
             # the time anyone can see "normal" the version is already routable.
@@ -255,6 +273,7 @@ def _remove_instances(version: Version, runtime: Runtime) -> None:
 
 
 def _check_not_deleted(version_id: int) -> None:
+    lease.keep(version_id)  # called every few tenths of a second while waiting or probing
     if not Version.objects.filter(pk=version_id, deleted_at__isnull=True).exists():
         raise Deleted()
 

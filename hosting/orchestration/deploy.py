@@ -27,7 +27,7 @@ from django.utils import timezone
 from hosting import runtimes
 from hosting.domain import scaling, traffic
 from hosting.models import TrafficPolicy, Version
-from hosting.orchestration import health, images, instances
+from hosting.orchestration import health, images, instances, lease
 from hosting.runtimes import specs
 from hosting.runtimes.base import ImagePullFailed, Runtime, RuntimeFailure
 from hosting.status import InstanceStatus, TransitionError, VersionStatus
@@ -57,6 +57,16 @@ def deploy(version_id: int) -> None:
         return
     if version.status not in DEPLOYABLE:
         return  # already deployed or failed: reconcile owns it now
+    if not lease.acquire(version_id):  # a duplicate delivery while the first run is alive
+        log.info("%s: another deploy holds the lease; nothing to do", version)
+        return
+    try:
+        _run(version_id, version, runtime)
+    finally:
+        lease.release(version_id)
+
+
+def _run(version_id: int, version: Version, runtime: Runtime) -> None:
     started = time.monotonic()
     try:
         for phase in PHASES:
@@ -73,6 +83,7 @@ def deploy(version_id: int) -> None:
 
 
 def _reload(version_id: int) -> Version:
+    lease.keep(version_id)
     version = Version.objects.filter(pk=version_id).select_related("service__tenant").first()
     if version is None or not version.is_live or version.status not in DEPLOYABLE | {VersionStatus.NORMAL}:
         raise Deleted()
@@ -100,7 +111,7 @@ def pull_image(version: Version, runtime: Runtime) -> None:
         return
     began = time.monotonic()
     try:
-        runtime.pull(ref, images.pull_auth(version.service.repository))
+        lease.holding(version.pk, runtime.pull, ref, images.pull_auth(version.service.repository))
     except ImagePullFailed as exc:
         raise DeployFailure(exc.reason, _image_message(exc.reason, version), str(exc)) from exc
     version.record("deploy:pull", f"Image pulled in {time.monotonic() - began:.2f} s.")
@@ -262,6 +273,7 @@ def _remove_instances(version: Version, runtime: Runtime) -> None:
 
 
 def _check_not_deleted(version_id: int) -> None:
+    lease.keep(version_id)  # called every few tenths of a second while waiting or probing
     if not Version.objects.filter(pk=version_id, deleted_at__isnull=True).exists():
         raise Deleted()
 

@@ -15,7 +15,6 @@ import logging
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -24,14 +23,13 @@ from django.utils import timezone
 
 from hosting import runtimes
 from hosting.models import Instance, Version
-from hosting.orchestration import deploy, health, instances, logs
+from hosting.orchestration import deploy, health, instances, lease, logs
 from hosting.runtimes import specs
 from hosting.runtimes.base import Observed, Runtime, RuntimeFailure
 from hosting.status import SERVING, InstanceStatus, TransitionError, VersionStatus
 
 log = logging.getLogger(__name__)
 PROBE_THREADS = 8
-STALLED_AFTER_SECONDS = 120
 PURGE_EVERY_SECONDS = 600
 _last_purge = 0.0
 
@@ -246,18 +244,12 @@ def _sample(version, runtime, rows, by_name) -> None:
 
 
 def _resume_stalled() -> None:
-    """A deploy whose worker died (or whose message Redis lost) is started again."""
+    """A deploy whose worker died (its lease ran out) or whose message Redis lost (it
+    never took one) is started again; the event restarts the stall clock, so a version
+    is queued at most once per DEPLOY_STALL_SECONDS."""
     from hosting import tasks
 
-    now = timezone.now()
-    stalled = Version.objects.live().filter(
-        status__in=[VersionStatus.CREATING, VersionStatus.ADJUSTING],
-        status_changed__lt=now - timedelta(seconds=STALLED_AFTER_SECONDS))
-    for version in stalled:
-        last = version.events.order_by("-created").values_list("created", flat=True).first()
-        quiet = (now - last).total_seconds() if last else STALLED_AFTER_SECONDS
-        if quiet < max(STALLED_AFTER_SECONDS, version.initial_delay_seconds + 60):
-            continue
+    for version in lease.stalled():
         version.record("deploy:resume", "The deploy made no progress; starting it again.")
         transaction.on_commit(lambda pk=version.pk: tasks.deploy_version.delay(pk))
 

@@ -15,6 +15,7 @@ from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from hosting import access
+from hosting.domain import billing
 from hosting.models import Membership, Tenant
 
 SESSION_KEY = "console_tenant_id"
@@ -37,6 +38,11 @@ class Console:
     @property
     def can_change(self) -> bool:
         return bool(self.membership and self.membership.can_change)
+
+    @property
+    def in_arrears(self) -> bool:
+        """Suspended for arrears: every page says so; create and deploy are disabled."""
+        return bool(self.tenant and billing.in_arrears(self.tenant))
 
     def get(self, queryset: QuerySet, **lookup) -> Model:
         """The current tenant's object, or 404."""
@@ -75,4 +81,5 @@ def context(request) -> dict:
     console = getattr(request, "console", None)
     if console is None:
         return {}
-    return {"console": console, "can_change": console.can_change, "viewer_reason": VIEWER_REASON}
+    return {"console": console, "can_change": console.can_change, "viewer_reason": VIEWER_REASON,
+            "in_arrears": console.in_arrears, "arrears_reason": billing.ARREARS_REASON}

@@ -1,6 +1,9 @@
 """Django admin for operators: every model, searchable and filterable, tenant visible."""
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from hosting.domain import billing
 from hosting.models import (
     ApiToken,
     Application,
@@ -26,6 +29,25 @@ class TenantAdmin(admin.ModelAdmin):
     list_filter = ["kind", "billing_status"]
     search_fields = ["slug", "name"]
     inlines = [MembershipInline]
+    actions = ["suspend_for_arrears", "recharge"]
+    # Billing moves through the actions, which stop and restore versions with it.
+    readonly_fields = ["billing_status"]
+
+    @admin.action(description=_("Suspend for arrears"), permissions=["change"])
+    def suspend_for_arrears(self, request, queryset) -> None:
+        counts = [billing.suspend_for_arrears(tenant) for tenant in queryset]
+        self.message_user(request, ngettext(
+            "%(tenants)d tenant suspended for arrears; %(versions)d version stopped.",
+            "%(tenants)d tenant(s) suspended for arrears; %(versions)d versions stopped.",
+            sum(counts)) % {"tenants": len(counts), "versions": sum(counts)}, messages.SUCCESS)
+
+    @admin.action(description=_("Recharge and restore versions"), permissions=["change"])
+    def recharge(self, request, queryset) -> None:
+        counts = [billing.recharge(tenant) for tenant in queryset]
+        self.message_user(request, ngettext(
+            "%(tenants)d tenant recharged; %(versions)d version is being restored.",
+            "%(tenants)d tenant(s) recharged; %(versions)d versions are being restored.",
+            sum(counts)) % {"tenants": len(counts), "versions": sum(counts)}, messages.SUCCESS)
 
 
 @admin.register(Membership)

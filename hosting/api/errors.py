@@ -10,13 +10,14 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
+from hosting.domain.billing import TenantInArrears
 from hosting.domain.catalog import HasVersions
 from hosting.domain.traffic import ShareOnUnhealthyVersion
 from hosting.domain.versions import NotRedeployable, VersionHoldsTraffic, VersionLimitReached
 from hosting.status import TransitionError
 
 CONFLICTS = (VersionLimitReached, VersionHoldsTraffic, ShareOnUnhealthyVersion, NotRedeployable,
-             TransitionError, HasVersions)
+             TransitionError, HasVersions, TenantInArrears)
 
 
 class Conflict(exceptions.APIException):

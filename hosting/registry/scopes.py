@@ -51,17 +51,22 @@ def parse_scopes(values: Iterable[str]) -> list[Scope]:
 
 
 def grant(scopes: Iterable[Scope], roles: Mapping[str, str],
-          pull_repository: str | None = None) -> list[dict]:
+          pull_repository: str | None = None,
+          pull_only: frozenset[str] = frozenset()) -> list[dict]:
     """The token's `access` list.
 
     `roles` maps tenant slug -> the caller's role there: owners and developers may pull
-    and push `<tenant>/…`, viewers only pull. `pull_repository` is the platform's
-    internal pull credential: pull on that one repository and nothing else. Anything
-    not granted is left out, so an anonymous or foreign caller gets `[]`.
+    and push `<tenant>/…`, viewers only pull. `pull_only` names tenants suspended for
+    arrears: everyone may still pull their images (nothing is held hostage) but nobody
+    pushes, since nothing can be deployed until a recharge. `pull_repository` is the
+    platform's internal pull credential: pull on that one repository and nothing else.
+    Anything not granted is left out, so an anonymous or foreign caller gets `[]`.
     """
     merged: dict[tuple[str, str], set[str]] = {}
     for scope in scopes:
         allowed = _allowed(scope, roles, pull_repository)
+        if scope.tenant in pull_only:
+            allowed &= {PULL}
         actions = scope.actions & allowed
         if actions:
             merged.setdefault((scope.type, scope.name), set()).update(actions)

@@ -17,7 +17,7 @@ from django.contrib.auth import authenticate
 from django.core import signing
 from django.utils import timezone
 
-from hosting.models import ApiToken, Membership
+from hosting.models import ApiToken, Membership, Tenant
 from hosting.registry import scopes as scope_rules
 from hosting.registry.keys import signing_key
 
@@ -40,9 +40,10 @@ class Principal:
     username: str = ""
     roles: dict[str, str] = field(default_factory=dict)
     pull_repository: str | None = None
+    pull_only: frozenset[str] = frozenset()  # tenants in arrears: no push
 
     def grant(self, scopes: list[scope_rules.Scope]) -> list[dict]:
-        return scope_rules.grant(scopes, self.roles, self.pull_repository)
+        return scope_rules.grant(scopes, self.roles, self.pull_repository, self.pull_only)
 
 
 ANONYMOUS = Principal()
@@ -114,7 +115,7 @@ def principal_for(username: str, password: str) -> Principal:
     if user is None or not user.is_active:
         raise BadCredentials("bad credentials: check the user name and the password "
                              "(your console password or an API token)")
-    return Principal(user.username, _roles(user))
+    return Principal(user.username, _roles(user), pull_only=_in_arrears(user))
 
 
 def _internal_principal(password: str) -> Principal:
@@ -137,3 +138,8 @@ def _token_user(username: str, key: str):
 def _roles(user) -> dict[str, str]:
     rows = Membership.objects.filter(user=user).values_list("tenant__slug", "role")
     return dict(rows)
+
+
+def _in_arrears(user) -> frozenset[str]:
+    rows = Membership.objects.filter(user=user, tenant__billing_status=Tenant.Billing.ARREARS)
+    return frozenset(rows.values_list("tenant__slug", flat=True))

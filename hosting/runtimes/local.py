@@ -144,7 +144,9 @@ class LocalRuntime(Runtime):
                 memswap_limit=spec.mem_limit,
             )
         except APIError as exc:
-            if exc.status_code == 409:  # created meanwhile by a concurrent run: use it
+            # Created meanwhile by a concurrent run: use it. Docker answers 409; Podman's
+            # compatible API answers 500 "... that name is already in use".
+            if exc.status_code == 409 or "already in use" in str(exc.explanation or ""):
                 found = self.get(spec.name)
                 if found:
                     return found

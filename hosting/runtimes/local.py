@@ -37,6 +37,7 @@ from hosting.runtimes.base import (
 log = logging.getLogger(__name__)
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 MAX_LOG_FILE_BYTES = 16 * 1024 * 1024
+CONFLICT_LOOKS, CONFLICT_LOOK_SECONDS = 50, 0.1  # up to 5 s for a concurrent create
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -147,7 +148,7 @@ class LocalRuntime(Runtime):
             # Created meanwhile by a concurrent run: use it. Docker answers 409; Podman's
             # compatible API answers 500 "... that name is already in use".
             if exc.status_code == 409 or "already in use" in str(exc.explanation or ""):
-                found = self.get(spec.name)
+                found = self._appearing(spec.name)
                 if found:
                     return found
             raise RuntimeFailure(f"The container {spec.name} could not be created: "
@@ -160,6 +161,16 @@ class LocalRuntime(Runtime):
                                  f"{exc.explanation or exc}") from exc
         container.reload()
         return self._observed(container)
+
+    def _appearing(self, name: str) -> Observed | None:
+        """The container a concurrent create is making: Podman reserves the name a moment
+        before the container can be inspected, so look a few times."""
+        for _ in range(CONFLICT_LOOKS):
+            found = self.get(name)
+            if found:
+                return found
+            time.sleep(CONFLICT_LOOK_SECONDS)
+        return None
 
     def observe(self, labels: dict[str, str]) -> list[Observed]:
         filters = {"label": [f"{k}={v}" for k, v in labels.items()]}

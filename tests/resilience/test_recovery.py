@@ -20,23 +20,30 @@ pytestmark = pytest.mark.integration
 REPO = "alpha/testservice"
 
 
-def labelled(podman, version) -> list:
-    return podman.containers.list(all=True, filters={"label": f"hosting.version={version.pk}"})
+def listed(podman, label: str) -> list[dict]:
+    """{"id", "name", "state"} of the containers with `label`, in one listing (no inspect
+    per container, which would race with the reconcile loop replacing one)."""
+    return [{"id": c["Id"], "name": c["Names"][0].lstrip("/"), "state": c["State"]}
+            for c in podman.api.containers(all=True, filters={"label": label})]
+
+
+def labelled(podman, version) -> list[dict]:
+    return listed(podman, f"hosting.version={version.pk}")
 
 
 def ids(podman, version) -> dict[str, str]:
-    return {c.name: c.id for c in labelled(podman, version)}
+    return {c["name"]: c["id"] for c in labelled(podman, version)}
 
 
 def namespace_containers(podman) -> set[str]:
     """Every container of this test run (a duplicate or an orphan would show up here)."""
-    found = podman.containers.list(
-        all=True, filters={"label": f"hosting.namespace={settings.RUNTIME_NAMESPACE}"})
-    return {c.name for c in found}
+    return {c["name"] for c in listed(podman, f"hosting.namespace={settings.RUNTIME_NAMESPACE}")}
 
 
-def status(version) -> str:
-    return Version.objects.values_list("status", flat=True).get(pk=version.pk)
+def settled(version) -> bool:
+    """normal, and the deploy that made it so has given its lease back (just after)."""
+    row = Version.objects.values("status", "deploy_lease_until").get(pk=version.pk)
+    return row["status"] == "normal" and row["deploy_lease_until"] is None
 
 
 def assert_converged(podman, version, count: int) -> Version:
@@ -44,9 +51,9 @@ def assert_converged(podman, version, count: int) -> Version:
     version = Version.objects.get(pk=version.pk)
     assert version.status == "normal", version.latest_error()
     containers = labelled(podman, version)
-    assert len(containers) == count == version.desired_instances
-    assert all(c.status == "running" for c in containers)
-    assert namespace_containers(podman) == {c.name for c in containers}
+    assert len(containers) == count == version.desired_instances, containers
+    assert all(c["state"] == "running" for c in containers), containers
+    assert namespace_containers(podman) == {c["name"] for c in containers}
     assert version.instances.filter(ready=True).count() == count == version.instances.count()
     assert version.deploy_lease_until is None
     return version
@@ -68,7 +75,7 @@ def test_a_deploy_killed_with_its_worker_is_finished_by_a_fresh_worker(
     assert dead.status == "creating" and dead.deploy_lease_until is not None  # never released
     group.start()
 
-    wait_for(lambda: status(version) == "normal", what="normal after a fresh worker started")
+    wait_for(lambda: settled(version), what="normal after a fresh worker started")
     version = assert_converged(podman, version, 2)
     assert ids(podman, version) == before  # the same two containers: adopted, not duplicated
     assert version.events.filter(kind="deploy:resume").exists()
@@ -87,19 +94,23 @@ def test_a_deploy_message_lost_in_a_redis_restart_is_resumed_by_the_reconcile_pa
         assert client.llen("celery") == 0
     group.start()
 
-    wait_for(lambda: status(version) == "normal", what="normal through the reconcile pass")
+    wait_for(lambda: settled(version), what="normal through the reconcile pass")
     version = assert_converged(podman, version, 1)
     assert version.events.filter(kind="deploy:resume").exists()
 
     # Redis restarts again under the running worker and beat: they reconnect, and the
     # reconcile loop still replaces a container killed from outside.
-    (container,) = labelled(podman, version)
+    (killed,) = labelled(podman, version)
     private_redis.restart()
-    container.kill()
-    wait_for(lambda: (c := labelled(podman, version)) and c[0].id != container.id
-             and c[0].status == "running" and Version.objects.get(pk=version.pk)
-             .instances.filter(ready=True).exists(),
-             what="the killed container replaced after the Redis restart")
+    podman.api.kill(killed["id"])
+
+    def replaced() -> bool:
+        containers = labelled(podman, version)
+        return (len(containers) == 1 and containers[0]["id"] != killed["id"]
+                and containers[0]["state"] == "running"
+                and version.instances.filter(ready=True).exists())
+
+    wait_for(replaced, what="the killed container replaced after the Redis restart")
     assert_converged(podman, version, 1)
 
 

@@ -121,6 +121,9 @@ def resilient(transactional_db, podman, registry_server, push_test_image, settin
     settings.DEPLOY_STALL_SECONDS = STALL_SECONDS
     settings.ROUTER_DIR = tmp_path / "router"
     settings.HEALTH_CHECK_TIMEOUT_SECONDS = 0.5
+    leftovers = podman.containers.list(all=True, filters={
+        "label": f"hosting.namespace={settings.RUNTIME_NAMESPACE}"})
+    assert not leftovers, f"containers left by an earlier test: {[c.name for c in leftovers]}"
     return make_world()
 
 

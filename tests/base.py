@@ -34,3 +34,16 @@ def make_service(tenant, name: str, project: str = "proj", app: str = "app") -> 
 
 def make_version(service: Service, **overrides):
     return create_version(service, VersionConfig(image_tag="v1", **overrides))
+
+
+def wait_for(predicate, seconds: float = 30.0):
+    """Poll until `predicate()` is truthy and return its value (no wall-clock asserts)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")

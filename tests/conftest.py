@@ -24,3 +24,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def task_sends(monkeypatch) -> list:
+    """Celery sends recorded as (task name, args) instead of queued: tests that run the
+    worker's part themselves call the domain functions directly."""
+    from hosting import tasks
+
+    sent: list = []
+    for name in ("deploy_version", "delete_version", "converge_version", "sync_router"):
+        monkeypatch.setattr(getattr(tasks, name), "delay",
+                            lambda *args, _name=name: sent.append((_name, args)))
+    return sent

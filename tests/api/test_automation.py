@@ -3,7 +3,6 @@ API token as the registry password, the API lists the tag, creates the version (
 Idempotency-Key), the deploy runs on real Podman, the API reports normal, traffic shifts."""
 import pytest
 
-from hosting import tasks
 from hosting.orchestration import deploy
 
 pytestmark = pytest.mark.integration
@@ -11,13 +10,9 @@ REPO = "alpha/testservice"
 
 
 @pytest.fixture
-def worker_calls(monkeypatch):
+def worker_calls(task_sends):
     """Stand in for the broker: record what would be enqueued; the test runs it."""
-    sent = []
-    for name in ("deploy_version", "delete_version", "converge_version", "sync_router"):
-        monkeypatch.setattr(getattr(tasks, name), "delay",
-                            lambda *args, _name=name: sent.append((_name, args)))
-    return sent
+    return task_sends
 
 
 def test_a_ci_pipeline_deploys_with_only_its_token(world, alice, podman, registry_server,
@@ -27,7 +22,7 @@ def test_a_ci_pipeline_deploys_with_only_its_token(world, alice, podman, registr
     push_test_image(REPO, "v1", image="httpd", username="alice", password=world["alice_key"])
 
     tags = alice.get(f"/api/v1/services/{svc.pk}/tags/")
-    assert (tags.status_code, tags.json()["tags"]) == (200, ["v1"])
+    assert tags.status_code == 200 and "v1" in tags.json()["tags"]
 
     body = {"service": svc.pk, "image_tag": "v1", "port": 8080, "min_replicas": 1, "max_replicas": 2,
             "initial_delay_seconds": 0, "env": {"MESSAGE": "from ci"}}

@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from hosting import tasks
 from hosting.autoscale import tick
 from hosting.models import Version
 from hosting.orchestration import deploy, reconcile
@@ -17,9 +16,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def no_broker(monkeypatch):
-    for name in ("deploy_version", "delete_version", "converge_version", "sync_router"):
-        monkeypatch.setattr(getattr(tasks, name), "delay", lambda *args: None)
+def no_broker(task_sends):
+    return task_sends
 
 
 def step(version_id: int) -> Version:

@@ -2,7 +2,7 @@
 import pytest
 
 from hosting import router as router_module
-from hosting import runtimes, tasks
+from hosting import runtimes
 from hosting.activator import versions as activator_versions
 from hosting.domain import billing
 from hosting.models import Version
@@ -14,9 +14,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def no_broker(monkeypatch):
-    for name in ("deploy_version", "delete_version", "converge_version", "sync_router"):
-        monkeypatch.setattr(getattr(tasks, name), "delay", lambda *args: None)
+def no_broker(task_sends):
+    return task_sends
 
 
 @pytest.fixture

@@ -46,15 +46,9 @@ def fake_tags(monkeypatch):
 
 
 @pytest.fixture
-def quiet_tasks(monkeypatch):
+def quiet_tasks(task_sends):
     """Record Celery sends instead of queueing them (no worker runs in these tests)."""
-    from hosting import tasks
-
-    sent = []
-    for name in ("deploy_version", "delete_version", "converge_version", "sync_router"):
-        task = getattr(tasks, name)
-        monkeypatch.setattr(task, "delay", lambda *args, _n=name: sent.append((_n, args)))
-    return sent
+    return task_sends
 
 
 # -- browser ------------------------------------------------------------------------

@@ -11,10 +11,10 @@ import time
 import uuid
 from pathlib import Path
 
+import docker
 import pytest
 import requests
 
-import docker
 from hosting.registry import client, tokens
 from hosting.registry.client import RegistryDenied, TagNotFound
 

@@ -3,7 +3,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from hosting import tasks
 from hosting.domain.traffic import set_traffic
 from hosting.models import Version
 from hosting.orchestration import deploy
@@ -14,10 +13,9 @@ BODY = b"hosting testimage httpd ok"
 
 
 @pytest.fixture
-def no_broker(monkeypatch):
+def no_broker(task_sends):
     """The activator converges in-process; nothing needs to reach a Celery worker."""
-    for name in ("deploy_version", "delete_version", "converge_version", "sync_router"):
-        monkeypatch.setattr(getattr(tasks, name), "delay", lambda *args: None)
+    return task_sends
 
 
 @pytest.fixture

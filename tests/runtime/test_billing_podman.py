@@ -1,15 +1,14 @@
 """Arrears and recharge on real Podman with the real registry: the container goes away
 while suspended and a fresh one answers after the restore through `adjusting`."""
-import time
 import urllib.request
 
 import pytest
 
-from hosting import tasks
 from hosting.domain import billing
 from hosting.domain.traffic import set_traffic
 from hosting.models import Version
 from hosting.orchestration import deploy, reconcile
+from tests.base import wait_for
 from tests.runtime.conftest import new_version
 
 pytestmark = pytest.mark.integration
@@ -17,13 +16,9 @@ REPO = "alpha/testservice"
 
 
 @pytest.fixture
-def sent(monkeypatch):
+def sent(task_sends):
     """Celery sends, recorded instead of queued: the test runs the worker's part itself."""
-    calls = []
-    for name in ("deploy_version", "delete_version", "converge_version", "sync_router"):
-        monkeypatch.setattr(getattr(tasks, name), "delay",
-                            lambda *args, _name=name: calls.append((_name, args)))
-    return calls
+    return task_sends
 
 
 def labelled(podman, version) -> list:
@@ -33,16 +28,6 @@ def labelled(podman, version) -> list:
 def get(port: int) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
         return response.read().decode()
-
-
-def wait_for(predicate, seconds=30.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def test_suspend_removes_the_container_and_recharge_brings_a_working_one_back(

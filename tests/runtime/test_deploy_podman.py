@@ -1,16 +1,15 @@
 """Deploys end to end on real Podman with the real registry and the offline test images."""
 import subprocess
 import threading
-import time
 import urllib.request
 import uuid
 
 import pytest
 
-from hosting import tasks
 from hosting.domain.versions import delete_version
 from hosting.models import Version
 from hosting.orchestration import deploy, logs, reconcile
+from tests.base import wait_for
 from tests.runtime.conftest import new_version
 
 pytestmark = pytest.mark.integration
@@ -18,13 +17,9 @@ REPO = "alpha/testservice"
 
 
 @pytest.fixture
-def no_broker(monkeypatch):
+def no_broker(task_sends):
     """Tests call deploy()/converge() themselves: nothing goes to Redis."""
-    sent = []
-    for name in ("deploy_version", "delete_version", "converge_version", "sync_router"):
-        monkeypatch.setattr(getattr(tasks, name), "delay",
-                            lambda *args, _name=name: sent.append((_name, args)))
-    return sent
+    return task_sends
 
 
 @pytest.fixture
@@ -41,16 +36,6 @@ def deployed(svc, **config) -> Version:
     version = new_version(svc, **config)
     deploy.deploy(version.pk)
     return Version.objects.get(pk=version.pk)
-
-
-def wait_for(predicate, seconds=30.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def get(port: int, path: str = "/") -> str:

@@ -6,6 +6,7 @@ import pytest
 
 from hosting.runtimes.base import InstanceSpec
 from hosting.runtimes.local import LocalRuntime, listening_ports_from_proc
+from tests.base import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -18,16 +19,6 @@ def spec_for(image: str, name: str, namespace: str, **overrides) -> InstanceSpec
                   nano_cpus=500_000_000, mem_limit=256 * 2**20)
     values.update(overrides)
     return InstanceSpec(**values)
-
-
-def wait_for(predicate, seconds=30.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture

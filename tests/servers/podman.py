@@ -16,10 +16,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker
 import pytest
 from django.test import override_settings
-
-import docker
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_SCRIPT = ROOT / "scripts" / "podman_service.sh"

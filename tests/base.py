@@ -36,14 +36,16 @@ def make_version(service: Service, **overrides):
     return create_version(service, VersionConfig(image_tag="v1", **overrides))
 
 
-def wait_for(predicate, seconds: float = 30.0):
-    """Poll until `predicate()` is truthy and return its value (no wall-clock asserts)."""
+def wait_for(predicate, seconds: float = 30.0, every: float = 0.05, what: str = "condition"):
+    """Poll until `predicate()` is truthy and return its value (tests never assert on
+    wall-clock time; the deadline only stops a test that would otherwise hang)."""
     import time
 
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while True:
         value = predicate()
         if value:
             return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {seconds:g} s")
+        time.sleep(every)

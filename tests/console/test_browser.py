@@ -12,15 +12,9 @@ from playwright.sync_api import expect
 from hosting.models import Service, Version
 from hosting.status import VersionStatus
 from tests.base import make_version
+from tests.servers.browser import open_hosting
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def open_hosting(page) -> None:
-    page.get_by_role("link", name="proj", exact=True).click()
-    page.get_by_role("link", name="app", exact=True).click()
-    page.get_by_role("link", name="Application hosting").first.click()
-    expect(page.locator("h1")).to_have_text("Application hosting")
 
 
 def create_service(page, name: str) -> Service:

@@ -1,12 +1,12 @@
 """End-to-end plumbing: the console's browser fixtures, an artifacts folder, the verbose
 httpd image, and helpers that wait (with generous deadlines) for what the worker does."""
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests import base
 from tests.console.conftest import (  # noqa: F401  (fixtures shared with the console tests)
     browser_page,
     live_world,
@@ -23,15 +23,7 @@ DEADLINE_SECONDS = 45
 
 def wait_for(predicate: Callable, seconds: float = DEADLINE_SECONDS, every: float = 0.2,
              what: str = "condition"):
-    """The predicate's first truthy value; AssertionError after the deadline."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {seconds:g} s")
-        time.sleep(every)
+    return base.wait_for(predicate, seconds, every, what)
 
 
 @pytest.fixture

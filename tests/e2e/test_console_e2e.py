@@ -14,18 +14,12 @@ from playwright.sync_api import expect
 
 from hosting.models import Service, Version
 from tests.e2e.conftest import wait_for
+from tests.servers.browser import open_hosting
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 SERVICE = "sensor-api"
 DEPLOY_TIMEOUT_MS = 45_000
 HTTPD_PAGE = "hosting testimage httpd ok"
-
-
-def open_hosting(page) -> None:
-    page.get_by_role("link", name="proj", exact=True).click()
-    page.get_by_role("link", name="app", exact=True).click()
-    page.get_by_role("link", name="Application hosting").first.click()
-    expect(page.locator("h1")).to_have_text("Application hosting")
 
 
 def create_service(page, name: str) -> Service:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests import base
 from tests.base import make_world
 from tests.runtime.conftest import mem  # noqa: F401 (the fixture, shared)
 from tests.servers import worker as worker_server
@@ -24,15 +24,7 @@ DEADLINE_SECONDS = 45.0
 
 
 def wait_for(predicate: Callable, seconds: float = DEADLINE_SECONDS, what: str = "condition"):
-    """The predicate's first truthy value; AssertionError after a generous deadline."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {seconds:g} s")
-        time.sleep(0.1)
+    return base.wait_for(predicate, seconds, 0.1, what)
 
 
 @dataclass

@@ -26,3 +26,13 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+def open_hosting(page) -> None:
+    """From the projects page, through tests.base's project and application, to hosting."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("link", name="proj", exact=True).click()
+    page.get_by_role("link", name="app", exact=True).click()
+    page.get_by_role("link", name="Application hosting").first.click()
+    expect(page.locator("h1")).to_have_text("Application hosting")

@@ -45,3 +45,14 @@ def new_version(service, **config):
 
     config = {"image_tag": "v1", "port": 8080, "initial_delay_seconds": 0, **config}
     return create_version(service, VersionConfig(**config))
+
+
+def deployed(svc, mem, behaviour=None, **config):
+    """A version of an image that behaves as told, deployed on the in-memory runtime."""
+    from hosting.models import Version
+    from hosting.orchestration import deploy
+
+    publish(mem, svc, behaviour)
+    version = new_version(svc, **config)
+    deploy.deploy(version.pk)
+    return Version.objects.get(pk=version.pk)

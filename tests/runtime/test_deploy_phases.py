@@ -5,14 +5,7 @@ from hosting.domain.versions import delete_version
 from hosting.models import Version
 from hosting.orchestration import deploy
 from hosting.runtimes.memory import Behaviour
-from tests.runtime.conftest import DIGEST, new_version, publish
-
-
-def deployed(svc, mem, behaviour=None, **config):
-    publish(mem, svc, behaviour)
-    version = new_version(svc, **config)
-    deploy.deploy(version.pk)
-    return Version.objects.get(pk=version.pk)
+from tests.runtime.conftest import DIGEST, deployed, new_version, publish
 
 
 def test_a_healthy_image_reaches_normal(svc, mem):

@@ -1,21 +1,14 @@
 """The reconcile loop against the in-memory runtime."""
 from hosting.domain.versions import delete_version
 from hosting.models import Version
-from hosting.orchestration import deploy, reconcile
+from hosting.orchestration import reconcile
 from hosting.runtimes.base import InstanceSpec
 from hosting.runtimes.memory import Behaviour
-from tests.runtime.conftest import new_version, publish
-
-
-def normal_version(svc, mem, behaviour=None, **config):
-    publish(mem, svc, behaviour)
-    version = new_version(svc, **config)
-    deploy.deploy(version.pk)
-    return Version.objects.get(pk=version.pk)
+from tests.runtime.conftest import deployed, new_version, publish
 
 
 def test_a_killed_instance_is_replaced(svc, mem):
-    version = normal_version(svc, mem)
+    version = deployed(svc, mem)
     (name, before), = mem.instances.items()
     mem.kill(name)
     reconcile.reconcile_all()
@@ -26,14 +19,14 @@ def test_a_killed_instance_is_replaced(svc, mem):
 
 
 def test_a_vanished_instance_is_replaced(svc, mem):
-    version = normal_version(svc, mem)
+    version = deployed(svc, mem)
     mem.instances.clear()
     reconcile.reconcile_all()
     assert len(mem.instances) == 1 and version.instances.get().ready
 
 
 def test_it_converges_to_desired_instances(svc, mem):
-    version = normal_version(svc, mem)
+    version = deployed(svc, mem)
     Version.objects.filter(pk=version.pk).update(desired_instances=3)
     reconcile.converge(version.pk)
     assert version.instances.filter(ready=True).count() == 3 == len(mem.instances)
@@ -44,7 +37,7 @@ def test_it_converges_to_desired_instances(svc, mem):
 
 
 def test_it_removes_orphans_and_instances_of_deleted_versions(svc, mem):
-    version = normal_version(svc, mem)
+    version = deployed(svc, mem)
     orphan = InstanceSpec(name="stray", instance_name="stray", image=version.image_ref,
                           labels={"hosting.namespace": "hosting", "hosting.version": "999999"},
                           env={}, port=8080, nano_cpus=1, mem_limit=1)
@@ -59,7 +52,7 @@ def test_it_removes_orphans_and_instances_of_deleted_versions(svc, mem):
 
 
 def test_it_leaves_containers_of_other_namespaces_alone(svc, mem):
-    version = normal_version(svc, mem)
+    version = deployed(svc, mem)
     foreign = InstanceSpec(name="theirs", instance_name="theirs", image=version.image_ref,
                            labels={"hosting.namespace": "someone-else", "hosting.version": "1"},
                            env={}, port=8080, nano_cpus=1, mem_limit=1)
@@ -69,7 +62,7 @@ def test_it_leaves_containers_of_other_namespaces_alone(svc, mem):
 
 
 def test_a_version_whose_instances_fail_health_turns_abnormal_and_back(svc, mem):
-    version = normal_version(svc, mem)
+    version = deployed(svc, mem)
     (inst,) = mem.instances.values()
     inst.behaviour.http_status = 500
     for _ in range(3):
@@ -84,7 +77,7 @@ def test_a_version_whose_instances_fail_health_turns_abnormal_and_back(svc, mem)
 
 
 def test_a_crash_looping_version_turns_abnormal(svc, mem):
-    version = normal_version(svc, mem)
+    version = deployed(svc, mem)
     (name,) = mem.instances
     for _ in range(3):
         mem.kill(name)
@@ -95,7 +88,7 @@ def test_a_crash_looping_version_turns_abnormal(svc, mem):
 
 
 def test_it_records_cpu_relative_to_the_spec_and_memory(svc, mem):
-    version = normal_version(svc, mem, Behaviour(cpu_cores=0.25, memory_bytes=5 << 20),
+    version = deployed(svc, mem, Behaviour(cpu_cores=0.25, memory_bytes=5 << 20),
                              resource_spec="c0.5-m1")
     reconcile.reconcile_all()
     instance = version.instances.get()
@@ -111,7 +104,7 @@ def test_it_leaves_a_deploying_version_to_its_deploy(svc, mem):
 
 
 def test_a_failed_version_keeps_no_instance(svc, mem):
-    version = normal_version(svc, mem, Behaviour(exit_code=1))
+    version = deployed(svc, mem, Behaviour(exit_code=1))
     assert version.status == "deploy_failed"
     reconcile.reconcile_all()
     assert not mem.instances

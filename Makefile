@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/hosting
 PYTEST_ARGS ?=
 
-.PHONY: run demo test test-sqlite test-postgres bench system deps lint
+.PHONY: run demo test test-sqlite test-postgres bench system services deps lint migrations-check
 
 $(VENV)/.deps: requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -17,6 +17,13 @@ deps: $(VENV)/.deps
 system:
 	@scripts/install_system.sh
 
+# PostgreSQL and Redis for the suite, started when nothing answers.
+services: system
+	@scripts/services.sh
+
+migrations-check: deps
+	$(PY) manage.py makemigrations --check --dry-run --settings=tests.settings
+
 run: system deps
 	@scripts/run.sh
 
@@ -24,8 +31,8 @@ run: system deps
 demo: deps
 	@scripts/demo_deploy.sh
 
-# The whole suite on embedded SQLite, then again on PostgreSQL (CI has the server).
-test: system deps test-sqlite test-postgres
+# The whole suite on embedded SQLite, then again on PostgreSQL (started by `services`).
+test: system deps services migrations-check test-sqlite test-postgres
 
 test-sqlite:
 	$(PY) -m pytest -q $(PYTEST_ARGS)

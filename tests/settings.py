@@ -4,6 +4,11 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+if "REGISTRY_HOST" not in os.environ:
+    # Tests reach only registries they start themselves (their fixtures set REGISTRY_HOST
+    # for workers and override the settings in-process). Without one, the platform's
+    # registry is the discard port, never whatever answers on 127.0.0.1:5000 (`make run`).
+    os.environ.setdefault("REGISTRY_URL", "http://127.0.0.1:9")
 
 from hosting.settings import *  # noqa: E402,F401,F403
 

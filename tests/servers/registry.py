@@ -16,6 +16,7 @@ Fixtures:
 import os
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -165,10 +166,14 @@ class PodmanCli:
         return self.run("push", "--tls-verify=false", ref)
 
     def pull(self, repository: str, tag_or_digest: str) -> subprocess.CompletedProcess:
+        """Pull into a private image store, so the pull always asks the registry and never
+        touches the shared store: removing an image by digest there would remove every
+        tag of it, the shared test image among them."""
         ref = self.ref(repository, tag_or_digest)
-        self.run("rmi", "--ignore", ref)  # make the pull ask the registry
-        self.made.append(ref)
-        return self.run("pull", "--tls-verify=false", ref)
+        # podman refuses a runroot path longer than 50 characters: keep it under /tmp.
+        with tempfile.TemporaryDirectory(prefix="hp-") as store:
+            return self.run("--root", f"{store}/root", "--runroot", f"{store}/run",
+                            "--storage-driver", "vfs", "pull", "--tls-verify=false", ref)
 
     def publish(self, local_image: str, repository: str, tag: str, username: str,
                 password: str) -> str:

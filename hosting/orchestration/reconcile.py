@@ -33,6 +33,7 @@ from hosting import enqueue, runtimes
 from hosting.models import Instance, Version
 from hosting.orchestration import deploy, health, instances, lease, logs
 from hosting.orchestration.turns import Turns
+from hosting.reasons import reason
 from hosting.runtimes import specs
 from hosting.runtimes.base import Observed, ProbeResult, Runtime, RuntimeFailure
 from hosting.status import SERVING, InstanceStatus, TransitionError, VersionStatus
@@ -173,15 +174,15 @@ def _ensure_one(version, runtime, row, item, ordinal):
     container whose row a killed task never wrote."""
     failures = 0
     if item is not None and item.dead:
-        message, detail = instances.describe_exit(runtime, version, item)
-        version.record("instance:replaced", f"Instance {item.name} stopped; replacing it. "
-                                            f"{message}", detail, level="warning")
+        why, detail = instances.describe_exit(runtime, version, item)
+        version.record("instance:replaced", reason("instance.replaced", instance=item.name,
+                                                   why=why.as_param()), detail, level="warning")
         failures = (row.health_failures if row else 0) + 1
         instances.stop(runtime, version, item.name, row)
         row = item = None
     elif item is None and row is not None and row.container_id:
-        version.record("instance:replaced", f"Instance {row.name} disappeared from the engine; "
-                                            "replacing it.", level="warning")
+        version.record("instance:replaced", reason("instance.vanished", instance=row.name),
+                       level="warning")
         failures = row.health_failures + 1
     if item is not None and row is not None:
         return row, item, False
@@ -253,10 +254,10 @@ def _apply_probe(version: Version, row: Instance, result: ProbeResult, timeout: 
     row.health_failures += 1
     if row.health_failures >= settings.HEALTH_CHECK_RETRIES and row.ready:
         row.ready = False
-        version.record("instance:unhealthy", f"Instance {row.name} failed "
-                       f"{row.health_failures} health checks in a row: "
-                       f"{health.describe_failure(result, version.port, timeout)}",
-                       level="warning")
+        why = health.describe_failure(result, version.port, timeout)
+        version.record("instance:unhealthy", reason("instance.unhealthy", instance=row.name,
+                                                    failures=row.health_failures,
+                                                    why=why.as_param()), level="warning")
     row.save(update_fields=["health_failures", "ready"])
     return row.ready != was_ready
 
@@ -297,12 +298,11 @@ def _update_status(version: Version, rows: list[Instance]) -> None:
     try:
         if version.status == VersionStatus.NORMAL and failing:
             version.set_status(VersionStatus.ABNORMAL,
-                               f"Abnormal: every instance failed {retries} health checks in a row.",
+                               reason("health.abnormal", retries=retries),
                                detail="\n".join(f"{r.name}: {r.health_failures} failures"
                                                 for r in rows))
         elif version.status == VersionStatus.ABNORMAL and any(r.ready for r in rows):
-            version.set_status(VersionStatus.NORMAL, "Healthy again: an instance passes its "
-                                                     "health checks.")
+            version.set_status(VersionStatus.NORMAL, reason("health.recovered"))
     except TransitionError:
         pass  # changed meanwhile (deleted, suspended); the next pass sees it
 
@@ -314,7 +314,7 @@ def _resume_stalled() -> None:
     for version in lease.stalled():
         # Due now: the overdue clock restarts, so one lost message is resent once.
         Version.objects.filter(pk=version.pk).update(next_check_at=timezone.now())
-        version.record("deploy:resume", "The deploy made no progress; starting it again.")
+        version.record("deploy:resume", reason("deploy.resumed"))
         enqueue.deploy(version.pk)
 
 

@@ -26,6 +26,17 @@ def live_version_count(service: Service) -> int:
     return service.versions.live().count()
 
 
+def starting_config(service: Service) -> VersionConfig:
+    """A new version's starting config, for the wizard and the API alike: the latest
+    live version's config (a change is a new version), or the product defaults for a
+    first one. The image tag and the description are the new version's own: neither
+    carries over."""
+    latest = service.versions.live().order_by("-sequence").first()
+    config = VersionConfig.from_version(latest) if latest else VersionConfig()
+    config.image_tag, config.description = "", ""
+    return config
+
+
 def create_version(service: Service, config: VersionConfig, user=None,
                    idempotency_key: str = "") -> Version:
     """Validate, number and save a new version, then enqueue its deploy after commit."""

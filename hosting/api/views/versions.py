@@ -30,9 +30,8 @@ from hosting.api.serializers import (
     VersionSerializer,
 )
 from hosting.api.views.base import ScopedViewSet
-from hosting.domain.config import VersionConfig
-from hosting.domain.versions import create_version, delete_version, redeploy
-from hosting.models import Instance, Service, Version
+from hosting.domain.versions import create_version, delete_version, redeploy, starting_config
+from hosting.models import Instance, Version
 from hosting.status import InstanceStatus
 
 IDEMPOTENCY_KEY_MAX = Version._meta.get_field("idempotency_key").max_length
@@ -51,15 +50,6 @@ def running_instances():
     running = (Instance.objects.filter(version=OuterRef("pk"), status=InstanceStatus.RUNNING)
                .order_by().values("version").annotate(n=Count("pk")).values("n"))
     return Coalesce(Subquery(running, output_field=IntegerField()), Value(0))
-
-
-def starting_config(service: Service) -> VersionConfig:
-    """What fields left out of the body default to: the latest live version's config
-    (as the console's wizard pre-fills), or the product defaults for a first version."""
-    latest = service.versions.live().order_by("-sequence").first()
-    config = VersionConfig.from_version(latest) if latest else VersionConfig()
-    config.image_tag, config.description = "", ""
-    return config
 
 
 def idempotency_key(request: Request) -> str:

@@ -18,7 +18,6 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from hosting import rules
-from hosting.api.errors import ServiceUnavailable
 from hosting.api.filters import InstanceFilter, VersionFilter
 from hosting.api.parsers import PairsJSONParser
 from hosting.api.serializers import (
@@ -32,6 +31,7 @@ from hosting.api.serializers import (
 from hosting.api.views.base import ScopedViewSet
 from hosting.domain.versions import create_version, delete_version, redeploy, starting_config
 from hosting.models import Instance, Version
+from hosting.orchestration import logs as log_store
 from hosting.status import InstanceStatus
 
 IDEMPOTENCY_KEY_MAX = Version._meta.get_field("idempotency_key").max_length
@@ -168,12 +168,9 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         version = self.get_object()
         query = LogQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        try:
-            from hosting.orchestration.logs import read_logs
-        except ImportError as exc:
-            raise ServiceUnavailable(f"Logs are not available yet ({exc}).")
-        lines = read_logs(version, instance_name=query.validated_data.get("instance"),
-                          since=query.validated_data.get("since"), tail=query.validated_data["tail"])
+        lines = log_store.read_logs(version, instance_name=query.validated_data.get("instance"),
+                                    since=query.validated_data.get("since"),
+                                    tail=query.validated_data["tail"])
         return Response(LogLineSerializer(lines, many=True).data)
 
     @extend_schema(summary="Request and CPU samples (what the console's charts draw), oldest first",

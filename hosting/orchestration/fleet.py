@@ -40,13 +40,16 @@ class Fleet:
     def by_version(self) -> dict[int | None, list[Observed]]:
         return {vid: list(items.values()) for vid, items in self.versions.items()}
 
-    def look_up(self, names: dict[str, int]) -> None:
-        """Inspect the named instances ({engine name: version id}) the last listing did
-        not have."""
+    def look_up(self, known: dict[str, tuple[int, str]]) -> None:
+        """Inspect the instances the database knows ({engine name: (version id,
+        container id)}) that the last listing did not have, or had as another container
+        (replaced by a convergence in another process)."""
         if self.fresh:
             return
-        for name, version_id in names.items():
-            if name not in self.versions.get(version_id, {}):
+        for name, (version_id, container_id) in known.items():
+            cached = self.versions.get(version_id, {}).get(name)
+            if cached is None or cached.id != container_id:
+                self.versions.get(version_id, {}).pop(name, None)
                 found = self.runtime.get(name)
                 if found is not None:
                     self.add(found)

@@ -79,7 +79,7 @@ def reconcile_all() -> None:
         | Q(status=VersionStatus.DELETING) | Q(pk__in=Instance.objects.values("version_id")))
         .select_related("service__tenant"))
     rows = _rows_by_version([v.pk for v in versions])
-    seen.look_up({instances.engine_name(row): vid for vid, group in rows.items()
+    seen.look_up({instances.engine_name(row): (vid, row.container_id) for vid, group in rows.items()
                   for row in group.values() if row.container_id})
     by_version = seen.by_version()
     plans = []
@@ -150,6 +150,7 @@ def _plan(version: Version, observed: list[Observed], rows: dict[int, Instance],
         row, item, started = _ensure_one(version, runtime, rows.get(ordinal), by_name.get(name), ordinal)
         rows[ordinal], by_name[name] = row, item
         plan.changed |= started
+    plan.by_name = {name: by_name[name] for name in wanted}  # the extra ones are gone
     return plan
 
 

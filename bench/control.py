@@ -29,7 +29,7 @@ from pathlib import Path
 from bench.deploy import POLL_SECONDS, _platform, push_image
 
 CONCURRENT = 20
-DEPLOY_PROCESSES = 8  # scripts/run.sh's deploy worker
+DEPLOY_PROCESSES = 4  # scripts/run.sh's deploy worker
 DELAY = 5
 INSTANCES_PER_VERSION = 10
 RECONCILE_PASSES = 6

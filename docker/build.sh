@@ -14,5 +14,6 @@ ca="${PIP_CERT:-}"
 if [ -n "$ca" ] && [ -s "$ca" ]; then
     set -- --volume "$ca:/run/host-ca.crt:ro" "$@"
 fi
-podman build --pull=never --layers -f docker/Containerfile -t "$image" "$@" . >&2
+# Docker format: OCI images drop HEALTHCHECK.
+podman build --pull=never --layers --format docker -f docker/Containerfile -t "$image" "$@" . >&2
 echo "$image"

@@ -98,6 +98,8 @@ class Stack:
 def stack(image, tmp_path_factory):
     stack = Stack(tmp_path_factory.mktemp("compose"), image)
     start_service(stack.socket)
+    # Like systemd's podman.socket (0660): the platform's uid 10001 gets in as group 0.
+    stack.socket.chmod(0o660)
     try:
         stack.up()
         yield stack

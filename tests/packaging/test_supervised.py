@@ -8,9 +8,11 @@ import os
 import signal
 import subprocess
 import time
+import xmlrpc.client
 from pathlib import Path
 
 import pytest
+from supervisor.xmlrpc import SupervisorTransport
 
 from tests.base import wait_for
 from tests.packaging import client
@@ -61,19 +63,18 @@ class Platform:
             os.killpg(self.process.pid, signal.SIGKILL)
             raise
 
-    def ctl(self, *args: str) -> str:
-        return subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "supervisorctl"), "-c",
-             str(self.var / "supervisord.conf"), *args],
-            capture_output=True, text=True, timeout=30, env=self.env).stdout
-
     def pid(self, part: str) -> int | None:
-        """The part's pid while supervisord reports it started (STARTING or RUNNING)."""
-        line = self.ctl("status", part)
-        fields = line.split()
-        if len(fields) > 3 and fields[1] in ("RUNNING", "STARTING") and fields[2] == "pid":
-            return int(fields[3].rstrip(","))
-        return None
+        """The part's pid while supervisord reports it started (STARTING or RUNNING),
+        asked over its XML-RPC socket (what supervisorctl uses, without a process each)."""
+        transport = SupervisorTransport(None, None, f"unix://{self.var / 'supervisor.sock'}")
+        proxy = xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+        try:
+            info = proxy.supervisor.getProcessInfo(part)
+        except (OSError, xmlrpc.client.Fault):
+            return None
+        finally:
+            transport.close()
+        return info["pid"] if info["statename"] in ("RUNNING", "STARTING") else None
 
     def app_answers(self) -> bool:
         status, body = client.http(f"http://127.0.0.1:{self.ports['router']}/",

@@ -38,6 +38,9 @@ activator)
     exec python -m hosting.activator --host "${ACTIVATOR_HOST:-127.0.0.1}" "$@"
     ;;
 router)
+    # HAProxy wants about 16,000 descriptors (maxconn 8000) and, not being root, cannot
+    # go past the hard limit itself: take all of it.
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     exec python -m hosting.router "$@"
     ;;
 registry)

@@ -12,6 +12,7 @@ from pathlib import Path
 from tests.base import wait_for
 
 DEMO_USER, DEMO_PASSWORD = "demo", "demo-password"
+RESTART_SECONDS = 90  # generous: how long a restarting web may keep a client waiting
 
 
 def http(url: str, *, host: str | None = None, timeout: float = 5.0) -> tuple[int, str]:
@@ -47,6 +48,22 @@ class Api:
     token: str
 
     def call(self, method: str, path: str, body: dict | None = None) -> dict:
+        """One API call; while the web restarts (nothing listening for a moment after its
+        old workers exit) the call is tried again, like a patient client would."""
+        result: list[dict] = []
+
+        def answered() -> bool:
+            try:
+                result.append(self._call(method, path, body))
+            except urllib.error.HTTPError:
+                raise
+            except (OSError, urllib.error.URLError):
+                return False
+            return True
+        wait_for(answered, RESTART_SECONDS, 0.5, f"{method} {path} answered")
+        return result[0]
+
+    def _call(self, method: str, path: str, body: dict | None) -> dict:
         request = urllib.request.Request(
             f"{self.web}/api/v1/{path}", method=method,
             data=json.dumps(body).encode() if body is not None else None,

@@ -235,4 +235,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's own console handler (DEBUG only) would print every django.* line a
+    # second time beside the root's.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }

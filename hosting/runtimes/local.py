@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 MAX_LOG_FILE_BYTES = 16 * 1024 * 1024
 CONFLICT_LOOKS, CONFLICT_LOOK_SECONDS = 50, 0.1  # up to 5 s for a concurrent create
+NEVER_STARTED = {"created", "configured"}  # Docker and Podman names for a container not yet started
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -133,6 +134,10 @@ class LocalRuntime(Runtime):
         if existing is not None:
             labels = existing.attrs.get("Config", {}).get("Labels") or {}
             if all(labels.get(k) == v for k, v in spec.labels.items()):
+                if existing.status in NEVER_STARTED:
+                    # Created by a call the engine never finished (its API service was
+                    # killed between create and start): start it now.
+                    return self._start(existing, spec)
                 return self._observed(existing)
             # A stale container of the same name (another version that had this name):
             # it is not what the spec asks for, so it goes.
@@ -153,6 +158,9 @@ class LocalRuntime(Runtime):
                     return found
             raise RuntimeFailure(f"The container {spec.name} could not be created: "
                                  f"{exc.explanation or exc}") from exc
+        return self._start(container, spec)
+
+    def _start(self, container, spec: InstanceSpec) -> Observed:
         try:
             container.start()
         except APIError as exc:

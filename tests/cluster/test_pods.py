@@ -21,9 +21,11 @@ def test_a_pod_from_a_local_image_answers_on_its_pod_ip(k8s_cluster, k8s_namespa
     assert http_get(f"http://{pod['status']['podIP']}:{HTTPD_PORT}/").strip() == HTTPD_TEXT
 
 
-def test_a_deleted_pod_is_gone_from_the_node(k8s_cluster, k8s_namespace, httpd_image):
+def test_a_deleted_pod_is_stopped_and_removed_by_the_kubelet(k8s_cluster, k8s_namespace,
+                                                            httpd_image):
     k8s_cluster.apply(httpd_pod("web", httpd_image), k8s_namespace)
     ready_pod(k8s_cluster, k8s_namespace, "web")
+    # Graceful deletion ends only once the kubelet reports the containers stopped.
     k8s_cluster.kubectl("delete", "pod", "web", "-n", k8s_namespace, "--wait=true",
                         timeout=120)
     remaining = k8s_cluster.kubectl("get", "pods", "-n", k8s_namespace, "-o", "name")

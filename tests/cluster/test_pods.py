@@ -1,9 +1,13 @@
 """The cluster runs pods from locally built images, reachable from the host."""
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from tests.cluster.conftest import HTTPD_PORT, HTTPD_TEXT, http_get, httpd_pod, ready_pod
 
 pytestmark = pytest.mark.cluster
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts" / "cluster"
 
 
 def test_the_node_runs_the_pinned_release_on_containerd(k8s_cluster):
@@ -30,3 +34,14 @@ def test_a_deleted_pod_is_stopped_and_removed_by_the_kubelet(k8s_cluster, k8s_na
                         timeout=120)
     remaining = k8s_cluster.kubectl("get", "pods", "-n", k8s_namespace, "-o", "name")
     assert remaining.stdout.strip() == ""
+
+
+def test_status_reports_every_component_healthy(k8s_cluster):
+    result = subprocess.run([str(SCRIPTS / "status.sh")], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    for component in ("etcd", "containerd", "kube-apiserver", "kube-controller-manager",
+                      "kube-scheduler", "kubelet"):
+        assert any(line.startswith(f"{component}: healthy (pid ") for line in lines), lines
+    assert "node hosting-node: Ready" in lines

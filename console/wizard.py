@@ -72,7 +72,7 @@ def read_step2(post, draft: dict) -> dict:
 
 
 def config_of(draft: dict) -> VersionConfig:
-    values = {name: draft[name] for name in STEP1_FIELDS + STEP2_FIELDS}
+    values = {name: draft[name] for name in STEP1_FIELDS + STEP2_FIELDS if name in draft}
     values["env"] = [tuple(pair) for pair in draft["env"]]
     return VersionConfig(**values)
 

@@ -209,6 +209,10 @@ METRICS_RETENTION_HOURS = env_int("METRICS_RETENTION_HOURS", 24)
 AUTOSCALE_INTERVAL_SECONDS = env_float("AUTOSCALE_INTERVAL_SECONDS", 5.0)
 HEALTH_CHECK_RETRIES = env_int("HEALTH_CHECK_RETRIES", 3)
 LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 7)
+# Gradual rollouts (hosting/rollouts): how often the machine judges a step, and the
+# shortest hold a user may ask for (tests lower it to walk steps in seconds).
+ROLLOUT_TICK_SECONDS = env_float("ROLLOUT_TICK_SECONDS", 5.0)
+ROLLOUT_MIN_HOLD_SECONDS = env_int("ROLLOUT_MIN_HOLD_SECONDS", 15)
 
 LOGGING = {
     "version": 1,

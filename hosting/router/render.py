@@ -34,6 +34,11 @@ MAX_WEIGHT = 256  # HAProxy's maximum server weight
 PREVIEW_WEIGHT = 100
 PLACEHOLDER = ("127.0.0.1", 1)  # address of an empty (disabled) slot
 NAME_HEADER = "X-Hosting-Server"
+# Every request's timing goes to an in-memory ring that the rollout machine reads over the
+# stats socket (`show events timings`): per-version p95 without a log receiver process.
+TIMINGS_RING = "timings"
+TIMINGS_RING_BYTES = 1 << 20
+TIMINGS_FORMAT = "%pid %rt %b %s %ST %Ta"
 
 
 def slot_count(version: VersionRoute) -> int:
@@ -119,8 +124,14 @@ global
     maxconn 8000
     hard-stop-after 120s
 
+ring {TIMINGS_RING}
+    format raw
+    maxlen 256
+    size {TIMINGS_RING_BYTES}
+
 defaults
     mode http
+    log ring@{TIMINGS_RING} local0 info
     option http-keep-alive
     option forwardfor
     http-reuse safe
@@ -136,6 +147,7 @@ defaults
 
 frontend router
     bind {ends.listen_host}:{ends.listen_port}
+    log-format "{TIMINGS_FORMAT}"
     http-request del-header {NAME_HEADER}
     use_backend %[req.hdr(host),field(1,:),lower,map({ends.map_file},no_route)]
 

@@ -17,8 +17,9 @@ from hosting.api.serializers import (
 )
 from hosting.api.views.catalog import CrudViewSet
 from hosting.domain.catalog import delete_parent
-from hosting.domain.traffic import set_traffic
 from hosting.models import Service, Version
+from hosting.rollouts.api import RolloutActions
+from hosting.rollouts.machine import set_traffic_by_hand
 
 UNAVAILABLE = "The image registry is unreachable right now ({error}); try again shortly."
 
@@ -49,7 +50,7 @@ def _registry():
     create=extend_schema(summary="Create a service; its image repository is <tenant>/<name>"),
     destroy=extend_schema(summary="Delete a service that has no versions left"),
 )
-class ServiceViewSet(CrudViewSet):
+class ServiceViewSet(RolloutActions, CrudViewSet):
     serializer_class = ServiceSerializer
     queryset = Service.objects.select_related("tenant", "application").annotate(
         live_versions=live_version_count())
@@ -93,6 +94,8 @@ class ServiceViewSet(CrudViewSet):
         if request.method == "PUT":
             body = TrafficSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            set_traffic(service, {s["version"]: s["percent"] for s in body.validated_data["shares"]})
+            # A manual change cancels a gradual rollout in progress.
+            set_traffic_by_hand(service, {s["version"]: s["percent"]
+                                          for s in body.validated_data["shares"]}, request.user)
         return Response(traffic_body(service))
 

@@ -71,7 +71,9 @@ def start(version_id: int) -> Rollout | None:
         for older in Rollout.objects.select_for_update().filter(service=service, state__in=ACTIVE):
             _finish(older, RolloutState.CANCELLED, _("Superseded by %(name)s's rollout.")
                     % {"name": version.name})
-        options = parse(version.rollout)
+        # Checked when the version was created; a later change of the limits (settings)
+        # must not stop its rollout.
+        options = RolloutOptions(**version.rollout) if version.rollout else parse({})
         previous = {v.pk: v.traffic_percent for v in service.versions.live().exclude(pk=version.pk)
                     if v.traffic_percent > 0 and v.status == VersionStatus.NORMAL}
         rollout = Rollout.objects.create(service=service, version=version, options=options.as_dict(),

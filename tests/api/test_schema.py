@@ -62,6 +62,9 @@ CONSOLE_TO_API = {
     "version_error": [("get", "/api/v1/versions/{id}/events/")],
     "version_delete": [("delete", "/api/v1/versions/{id}/")],
     "version_redeploy": [("post", "/api/v1/versions/{id}/redeploy/")],
+    "rollout_panel": [("get", "/api/v1/services/{id}/rollout/")],
+    "rollout_action": [("post", f"/api/v1/services/{{id}}/rollout/{action}/")
+                       for action in ("pause", "resume", "promote", "rollback")],
 }
 NOT_ACTIONS = {"login", "logout", "set_language"}  # sign-in and language, not platform actions
 

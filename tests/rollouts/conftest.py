@@ -52,10 +52,10 @@ def host() -> str:
     return f"testservice.alpha.{settings.APPS_DOMAIN}"
 
 
-def deploy_version(service, name: str, fail_percent: int = 0, **config) -> Version:
+def deploy_version(service, name: str, fail_percent: int = 0, sleep: str = "", **config) -> Version:
     """A version of the flaky image (one instance) whose answers name it."""
-    return new_version(service, min_replicas=1, max_replicas=1,
-                       env=[("VERSION", name), ("FAIL_PERCENT", str(fail_percent))], **config)
+    env = [("VERSION", name), ("FAIL_PERCENT", str(fail_percent)), ("SLEEP", sleep)]
+    return new_version(service, min_replicas=1, max_replicas=1, env=env, **config)
 
 
 def wait_normal(version: Version, worker=None) -> Version:

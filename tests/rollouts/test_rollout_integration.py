@@ -24,7 +24,9 @@ from tests.rollouts.conftest import (
 )
 
 pytestmark = pytest.mark.integration
-WALK = {"steps": [10, 50, 100], "hold_seconds": 1, "min_requests": 20}
+# The latency guard is off (a floor of 5 s) where the test is not about latency: a busy
+# machine must not turn a CPU hiccup into a rollback.
+WALK = {"steps": [10, 50, 100], "hold_seconds": 1, "min_requests": 20, "latency_floor_ms": 5000}
 TOLERANCE = 5  # percentage points between the step's split and what the router did
 
 
@@ -71,6 +73,24 @@ def test_a_failing_version_is_rolled_back_in_its_first_step_with_the_measured_ra
     assert all(body.startswith(("version=old ok", "version=bad")) for _s, body in traffic.answers)
     after = send(rollout_world["router"], 100)
     assert after == [(200, "version=old ok")] * 100
+
+
+def test_a_slow_version_is_rolled_back_on_its_p95_measured_by_the_router(rollout_world, workers):
+    worker = workers.start()
+    svc = rollout_world["svc"]
+    old = serving_old(svc)
+    slow = wait_normal(deploy_version(svc, "slow", sleep="0.6", traffic_policy="gradual", rollout={
+        **WALK, "hold_seconds": 600, "latency_floor_ms": 100}), worker)
+    at_step(slow, 0)
+    with Traffic(rollout_world["router"]):
+        rollout = finished(slow)
+
+    assert rollout.state == "rolled_back", (rollout.reason, worker.tail())
+    measured = re.match(r"p95 (\d+) ms is (\d+\.\d)x the previous version's (\d+) ms at 10%",
+                        rollout.reason)
+    assert measured, rollout.reason
+    assert int(measured.group(1)) >= 600 > 2 * int(measured.group(3))
+    assert [Version.objects.get(pk=v.pk).traffic_percent for v in (old, slow)] == [100, 0]
 
 
 def api(live_server, world):

@@ -9,10 +9,10 @@ from django_htmx.http import HttpResponseStopPolling
 from console.responses import go, render
 from console.tenancy import console_view
 from hosting.models import Service
-from hosting.rollouts import machine, report
+from hosting.rollouts import actions, report
 
-ACTIONS = {"pause": machine.pause, "resume": machine.resume, "promote": machine.promote,
-           "rollback": machine.roll_back}
+ACTIONS = {"pause": actions.pause, "resume": actions.resume, "promote": actions.promote,
+           "rollback": actions.roll_back}
 
 
 def panel_context(service: Service) -> dict:

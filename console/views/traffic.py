@@ -7,7 +7,7 @@ from console import nav
 from console.responses import go, render
 from console.tenancy import console_view
 from hosting.models import Service
-from hosting.rollouts.machine import set_traffic_by_hand
+from hosting.rollouts.actions import set_traffic_by_hand
 from hosting.status import VersionStatus
 
 

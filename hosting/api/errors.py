@@ -14,7 +14,7 @@ from hosting.domain.billing import TenantInArrears
 from hosting.domain.catalog import HasVersions
 from hosting.domain.traffic import ShareOnUnhealthyVersion
 from hosting.domain.versions import NotRedeployable, VersionHoldsTraffic, VersionLimitReached
-from hosting.rollouts.machine import NotActive
+from hosting.rollouts.actions import NotActive
 from hosting.status import TransitionError
 
 CONFLICTS = (VersionLimitReached, VersionHoldsTraffic, ShareOnUnhealthyVersion, NotRedeployable,

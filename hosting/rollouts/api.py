@@ -7,10 +7,10 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from hosting.rollouts import machine, report
+from hosting.rollouts import actions, report
 
-ACTIONS = {"pause": machine.pause, "resume": machine.resume, "promote": machine.promote,
-           "rollback": machine.roll_back}
+ACTIONS = {"pause": actions.pause, "resume": actions.resume, "promote": actions.promote,
+           "rollback": actions.roll_back}
 
 
 class RolloutActions:

@@ -7,20 +7,18 @@ killed mid-rollout only delays the next step by one tick: whichever worker runs 
 next tick carries on from the row.
 
 A gradual version is picked up by the tick once its deploy made it normal (the deploy
-pipeline needs no hook); the user's actions (pause, resume, promote, roll back, a
-manual traffic change) are plain functions the API and the console call.
+pipeline needs no hook); the user's actions are in actions.py.
 """
 from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hosting.domain import traffic
-from hosting.models import Rollout, RolloutState, Service, TrafficPolicy, Version
+from hosting.models import Rollout, RolloutState, TrafficPolicy, Version
 from hosting.rollouts import counters
 from hosting.rollouts.decide import Action, Decision, decide
 from hosting.rollouts.models import ACTIVE
@@ -29,10 +27,6 @@ from hosting.rollouts.split import rollback_target, step_split
 from hosting.status import VersionStatus
 
 log = logging.getLogger(__name__)
-
-
-class NotActive(ValidationError):
-    """The action needs a running (or paused) rollout (the API answers 409)."""
 
 
 def tick_all() -> None:
@@ -69,7 +63,7 @@ def start(version_id: int) -> Rollout | None:
             return None
         service = version.service
         for older in Rollout.objects.select_for_update().filter(service=service, state__in=ACTIVE):
-            _finish(older, RolloutState.CANCELLED, _("Superseded by %(name)s's rollout.")
+            finish(older, RolloutState.CANCELLED, _("Superseded by %(name)s's rollout.")
                     % {"name": version.name})
         # Checked when the version was created; a later change of the limits (settings)
         # must not stop its rollout.
@@ -79,11 +73,11 @@ def start(version_id: int) -> Rollout | None:
         rollout = Rollout.objects.create(service=service, version=version, options=options.as_dict(),
                                          previous_split={str(k): v for k, v in previous.items()})
         if not previous:
-            _apply(rollout, {version.pk: 100})
-            _finish(rollout, RolloutState.COMPLETED, _("No other version had traffic, so there is "
+            apply_split(rollout, {version.pk: 100})
+            finish(rollout, RolloutState.COMPLETED, _("No other version had traffic, so there is "
                                                        "nothing to compare with: opened 100%."))
             return rollout
-        _apply(rollout, step_split(previous, version.pk, rollout.percent))
+        apply_split(rollout, step_split(previous, version.pk, rollout.percent))
         version.record("rollout:started", _("Gradual rollout started: step 1 of %(n)d, %(pct)d%% "
                                             "of the traffic (steps %(steps)s, hold %(hold)d s).")
                        % {"n": len(options.steps), "pct": rollout.percent,
@@ -102,7 +96,7 @@ def tick(rollout_id: int) -> str | None:
             return None
         version = rollout.version
         if not version.is_live or version.status != VersionStatus.NORMAL:
-            _roll_back(rollout, _("%(name)s is no longer normal (%(status)s) at %(pct)d%%.")
+            return_traffic(rollout, _("%(name)s is no longer normal (%(status)s) at %(pct)d%%.")
                        % {"name": version.name, "status": version.status, "pct": rollout.percent})
             return Action.ROLLBACK
         reading = counters.read(rollout.service_id)
@@ -126,7 +120,7 @@ def judge(rollout: Rollout) -> Decision:
 
 def act(rollout: Rollout, decision: Decision) -> None:
     if decision.action == Action.ROLLBACK:
-        _roll_back(rollout, decision.message)
+        return_traffic(rollout, decision.message)
     elif decision.action == Action.ADVANCE:
         _advance(rollout, decision)
     else:
@@ -151,7 +145,7 @@ def _advance(rollout: Rollout, decision: Decision) -> None:
     rollout.version.record("rollout:step_passed", _("Step %(pct)d%% passed: %(numbers)s%(seen)s.")
                            % {"pct": rollout.percent, "numbers": decision.message, "seen": seen})
     if rollout.step_index + 1 >= len(rollout.steps):
-        _finish(rollout, RolloutState.COMPLETED, _("All steps passed; %(name)s takes 100%% of "
+        finish(rollout, RolloutState.COMPLETED, _("All steps passed; %(name)s takes 100%% of "
                                                    "the traffic.") % {"name": rollout.version.name})
         return
     rollout.step_index += 1
@@ -169,30 +163,30 @@ def usable_previous(rollout: Rollout) -> dict[int, int]:
 
 
 def _begin_step(rollout: Rollout) -> None:
-    _apply(rollout, step_split(usable_previous(rollout), rollout.version_id, rollout.percent))
+    apply_split(rollout, step_split(usable_previous(rollout), rollout.version_id, rollout.percent))
     rollout.step_started_at = timezone.now()
     rollout.counters = counters.new_step(rollout.counters)
     rollout.save(update_fields=["step_index", "step_started_at", "counters", "baseline_p95_ms"])
 
 
-def _roll_back(rollout: Rollout, reason: str) -> None:
+def return_traffic(rollout: Rollout, reason: str) -> None:
     previous = usable_previous(rollout)
     target = rollback_target(previous, rollout.version_id, set(previous))
     if target is None:
         reason += " " + _("No previous version can take the traffic back; it stays as it is.")
     else:
-        _apply(rollout, target)
-    _finish(rollout, RolloutState.ROLLED_BACK, reason)
+        apply_split(rollout, target)
+    finish(rollout, RolloutState.ROLLED_BACK, reason)
 
 
-def _finish(rollout: Rollout, state: str, reason: str) -> None:
+def finish(rollout: Rollout, state: str, reason: str) -> None:
     rollout.state, rollout.reason, rollout.finished = state, reason[:300], timezone.now()
     rollout.save()
     level = "warning" if state == RolloutState.ROLLED_BACK else "info"
     rollout.version.record(f"rollout:{state}", reason, level=level)
 
 
-def _apply(rollout: Rollout, split: dict[int, int]) -> None:
+def apply_split(rollout: Rollout, split: dict[int, int]) -> None:
     """Set the split (set_traffic locks and checks it) and apply it to the router at once
     after commit: the step's hold starts now, not when the safety-net sync comes by."""
     traffic.set_traffic(rollout.service, split)
@@ -203,76 +197,3 @@ def _sync_router() -> None:
     from hosting.orchestration.deploy import sync_router
 
     sync_router()
-
-
-# The user's actions -------------------------------------------------------------------
-def active(service: Service) -> Rollout | None:
-    return (Rollout.objects.select_for_update().select_related("version")
-            .filter(service=service, state__in=ACTIVE).first())
-
-
-def _require_active(service: Service) -> Rollout:
-    rollout = active(service)
-    if rollout is None:
-        raise NotActive(_("%(service)s has no rollout in progress.") % {"service": service.name},
-                        code="no_rollout")
-    return rollout
-
-
-def pause(service: Service, user=None) -> Rollout:
-    with transaction.atomic():
-        rollout = _require_active(service)
-        if rollout.state == RolloutState.RUNNING:
-            rollout.state = RolloutState.PAUSED
-            rollout.save(update_fields=["state"])
-            rollout.version.record("rollout:paused", _("Rollout paused at %(pct)d%% by %(user)s.")
-                                   % {"pct": rollout.percent, "user": _who(user)})
-    return rollout
-
-
-def resume(service: Service, user=None) -> Rollout:
-    """Resume the paused step from the start of its hold, judged on fresh counters."""
-    with transaction.atomic():
-        rollout = _require_active(service)
-        if rollout.state == RolloutState.PAUSED:
-            rollout.state = RolloutState.RUNNING
-            rollout.step_started_at = timezone.now()
-            rollout.counters = counters.new_step(rollout.counters)
-            rollout.save(update_fields=["state", "step_started_at", "counters"])
-            rollout.version.record("rollout:resumed", _("Rollout resumed at %(pct)d%% by %(user)s.")
-                                   % {"pct": rollout.percent, "user": _who(user)})
-    return rollout
-
-
-def promote(service: Service, user=None) -> Rollout:
-    with transaction.atomic():
-        rollout = _require_active(service)
-        _apply(rollout, {rollout.version_id: 100})
-        _finish(rollout, RolloutState.COMPLETED, _("Promoted to 100%% by %(user)s at %(pct)d%%.")
-                % {"user": _who(user), "pct": rollout.percent})
-    return rollout
-
-
-def roll_back(service: Service, user=None) -> Rollout:
-    with transaction.atomic():
-        rollout = _require_active(service)
-        _roll_back(rollout, _("Rolled back by %(user)s at %(pct)d%%.")
-                   % {"user": _who(user), "pct": rollout.percent})
-    return rollout
-
-
-def set_traffic_by_hand(service: Service, shares: dict[int, int], user=None) -> dict[int, int]:
-    """A manual traffic change wins over the rollout: it cancels it (in one transaction,
-    so a tick cannot move the traffic again in between)."""
-    with transaction.atomic():
-        rollout = active(service)
-        result = traffic.set_traffic(service, shares)
-        if rollout is not None:
-            _finish(rollout, RolloutState.CANCELLED, _("Cancelled at %(pct)d%%: %(user)s changed "
-                                                       "the traffic by hand.")
-                    % {"pct": rollout.percent, "user": _who(user)})
-    return result
-
-
-def _who(user) -> str:
-    return user.get_username() if user is not None else _("the platform")

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from hosting.models import Rollout, Version
-from hosting.rollouts import machine
+from hosting.rollouts import actions, machine
 from tests.base import make_version
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,7 @@ def test_the_service_page_shows_the_rollout_panel(world, alice, rolling):
 def test_the_panel_polls_until_the_rollout_is_over(world, alice, rolling):
     url = reverse("rollout_panel", args=[world["svc"].pk])
     assert alice.get(url, HTTP_HX_REQUEST="true").status_code == 200
-    machine.promote(world["svc"])
+    actions.promote(world["svc"])
     response = alice.get(url, HTTP_HX_REQUEST="true")
     assert response.status_code == 286
     assert "Promoted to 100%" in response.content.decode()

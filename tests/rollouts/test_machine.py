@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from hosting.models import Rollout, RolloutState, TrafficPolicy, Version
-from hosting.rollouts import counters, machine
+from hosting.rollouts import actions, counters, machine
 from hosting.rollouts.counters import Reading
 from tests.base import make_version
 
@@ -121,10 +121,10 @@ def test_the_next_tick_counts_only_what_came_since_the_last_one(old_and_new, rou
 def test_pause_stops_the_ticks_and_resume_starts_the_step_over(old_and_new, router_says):
     old, new = old_and_new
     rollout = machine.start(new.pk)
-    machine.pause(new.service)
+    actions.pause(new.service)
     router_says({old: (3000, 0), new: (412, 100)})
     assert machine.tick(rollout.pk) is None
-    machine.resume(new.service)
+    actions.resume(new.service)
     rollout.refresh_from_db()
     assert rollout.state == RolloutState.RUNNING
 
@@ -132,14 +132,14 @@ def test_pause_stops_the_ticks_and_resume_starts_the_step_over(old_and_new, rout
 def test_promote_opens_everything_now(old_and_new):
     old, new = old_and_new
     machine.start(new.pk)
-    assert machine.promote(new.service).state == RolloutState.COMPLETED
+    assert actions.promote(new.service).state == RolloutState.COMPLETED
     assert shares(old, new) == [0, 100]
 
 
 def test_roll_back_by_hand_restores_the_previous_split(old_and_new, world):
     old, new = old_and_new
     machine.start(new.pk)
-    rollout = machine.roll_back(new.service, world["alice"])
+    rollout = actions.roll_back(new.service, world["alice"])
     assert (rollout.state, rollout.reason) == ("rolled_back", "Rolled back by alice at 10%.")
     assert shares(old, new) == [100, 0]
 
@@ -147,15 +147,15 @@ def test_roll_back_by_hand_restores_the_previous_split(old_and_new, world):
 def test_a_manual_traffic_change_cancels_the_rollout(old_and_new, world):
     old, new = old_and_new
     rollout = machine.start(new.pk)
-    machine.set_traffic_by_hand(new.service, {old.pk: 70, new.pk: 30}, world["alice"])
+    actions.set_traffic_by_hand(new.service, {old.pk: 70, new.pk: 30}, world["alice"])
     rollout.refresh_from_db()
     assert rollout.state == RolloutState.CANCELLED
     assert shares(old, new) == [70, 30]
 
 
 def test_actions_without_a_rollout_are_refused(svc):
-    with pytest.raises(machine.NotActive):
-        machine.pause(svc)
+    with pytest.raises(actions.NotActive):
+        actions.pause(svc)
 
 
 def test_with_no_version_holding_traffic_the_new_one_opens_fully(svc, task_sends):

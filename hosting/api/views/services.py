@@ -18,8 +18,8 @@ from hosting.api.serializers import (
 from hosting.api.views.catalog import CrudViewSet
 from hosting.domain.catalog import delete_parent
 from hosting.models import Service, Version
+from hosting.rollouts.actions import set_traffic_by_hand
 from hosting.rollouts.api import RolloutActions
-from hosting.rollouts.machine import set_traffic_by_hand
 
 UNAVAILABLE = "The image registry is unreachable right now ({error}); try again shortly."
 

@@ -30,10 +30,11 @@ log = logging.getLogger(__name__)
 
 
 def tick_all() -> None:
-    """One beat tick: start the new gradual versions, then judge every running step."""
+    """One beat tick: start the new gradual versions, then judge every running step (and
+    keep a paused one's reading current, so it resumes on the traffic after the pause)."""
     for version_id in pending_versions():
         _safely(start, version_id)
-    for rollout_id in Rollout.objects.filter(state=RolloutState.RUNNING).values_list("pk", flat=True):
+    for rollout_id in Rollout.objects.filter(state__in=ACTIVE).values_list("pk", flat=True):
         _safely(tick, rollout_id)
 
 
@@ -91,8 +92,11 @@ def tick(rollout_id: int) -> str | None:
     """Judge the current step once; returns the action taken (None if nothing ran)."""
     with transaction.atomic():
         rollout = (Rollout.objects.select_for_update().select_related("version")
-                   .filter(pk=rollout_id, state=RolloutState.RUNNING).first())
+                   .filter(pk=rollout_id, state__in=ACTIVE).first())
         if rollout is None:
+            return None
+        if rollout.state == RolloutState.PAUSED:
+            _follow_while_paused(rollout)
             return None
         version = rollout.version
         if not version.is_live or version.status != VersionStatus.NORMAL:
@@ -106,6 +110,14 @@ def tick(rollout_id: int) -> str | None:
         decision = judge(rollout)
         act(rollout, decision)
     return decision.action
+
+
+def _follow_while_paused(rollout: Rollout) -> None:
+    """Take the reading but judge nothing: what came during the pause never counts."""
+    reading = counters.read(rollout.service_id)
+    if reading is not None:
+        rollout.counters = counters.new_step(counters.accumulate(rollout.counters, reading))
+        rollout.save(update_fields=["counters"])
 
 
 def judge(rollout: Rollout) -> Decision:

@@ -118,7 +118,7 @@ def test_the_next_tick_counts_only_what_came_since_the_last_one(old_and_new, rou
     assert (step["requests"], sum(step["hist"].values())) == (150, 3)
 
 
-def test_pause_stops_the_ticks_and_resume_starts_the_step_over(old_and_new, router_says):
+def test_pause_stops_the_judging_and_resume_starts_the_step_over(old_and_new, router_says):
     old, new = old_and_new
     rollout = machine.start(new.pk)
     actions.pause(new.service)
@@ -127,6 +127,10 @@ def test_pause_stops_the_ticks_and_resume_starts_the_step_over(old_and_new, rout
     actions.resume(new.service)
     rollout.refresh_from_db()
     assert rollout.state == RolloutState.RUNNING
+    router_says({old: (3010, 0), new: (413, 100)})
+    assert machine.tick(rollout.pk) == "hold"  # the failures during the pause do not count
+    rollout.refresh_from_db()
+    assert rollout.counters["step"][str(new.pk)] == {"requests": 1, "5xx": 0, "hist": {}}
 
 
 def test_promote_opens_everything_now(old_and_new):

@@ -1,8 +1,10 @@
 """Issue 12's gradual rollout on real parts: HAProxy splitting real Podman containers,
 the machine ticking in a real Celery worker's beat, the API on the live server.
 
-The steps cannot advance without the requests the test sends (min_requests), so each
-step is measured while it is current, whatever the machine's speed.
+No step advances without min_requests answers of the new version, and the test is the
+only client: it sends a sample too small to pass the step (so the split it measures is
+the step's), then enough to pass the step but too few to pass the next one, even if the
+step passes at the earliest moment. So every step is seen, whatever the machine's speed.
 """
 import re
 
@@ -26,8 +28,17 @@ from tests.rollouts.conftest import (
 pytestmark = pytest.mark.integration
 # The latency guard is off (a floor of 5 s) where the test is not about latency: a busy
 # machine must not turn a CPU hiccup into a rollback.
-WALK = {"steps": [10, 50, 100], "hold_seconds": 1, "min_requests": 20, "latency_floor_ms": 5000}
+WALK = {"steps": [10, 50, 100], "hold_seconds": 1, "min_requests": 100, "latency_floor_ms": 5000}
 TOLERANCE = 5  # percentage points between the step's split and what the router did
+SAMPLE = 150  # at 10% and 50%, fewer than 100 answers of the new version
+# Requests in a step (sample included) that pass it: at 10%, 1050 give ~106 new answers;
+# were the step passed after the first 100 (~985 requests), the ~65 left would give the
+# 50% step ~33, not 100. At 50%, 230 give ~115; passed at 200, the 30 left stay under 100.
+TO_PASS = {10: 1050, 50: 230}
+
+
+def pass_step(router, percent: int, sent: int = 0) -> None:
+    send(router, TO_PASS[percent] - sent)
 
 
 def test_a_good_version_walks_10_50_100_with_the_split_observed_at_each_step(rollout_world, workers):
@@ -38,10 +49,12 @@ def test_a_good_version_walks_10_50_100_with_the_split_observed_at_each_step(rol
 
     for index, percent in enumerate(WALK["steps"]):
         at_step(new, index)
-        answers = send(rollout_world["router"], 300)
+        answers = send(rollout_world["router"], SAMPLE)
         assert all(status == 200 for status, _body in answers), answers
         assert abs(share_of(answers, "new") - percent) <= TOLERANCE, (percent, share_of(answers, "new"))
         assert abs(share_of(answers, "old") - (100 - percent)) <= TOLERANCE
+        if percent < 100:
+            pass_step(rollout_world["router"], percent, sent=SAMPLE)
 
     rollout = finished(new)
     assert rollout.state == "completed", (rollout.reason, worker.tail())
@@ -65,7 +78,7 @@ def test_a_failing_version_is_rolled_back_in_its_first_step_with_the_measured_ra
     assert rollout.state == "rolled_back", (rollout.reason, worker.tail())
     measured = re.match(r"5xx (\d+\.\d)% over (\d+) requests at 10%", rollout.reason)
     assert measured, rollout.reason
-    assert 20 <= float(measured.group(1)) <= 80 and int(measured.group(2)) >= 20
+    assert 20 <= float(measured.group(1)) <= 80 and int(measured.group(2)) >= 100
     assert [Version.objects.get(pk=v.pk).traffic_percent for v in (old, bad)] == [100, 0]
     assert Version.objects.get(pk=bad.pk).status == "normal"  # left running for inspection
     failures = [body for status, body in traffic.answers if status != 200]
@@ -80,7 +93,7 @@ def test_a_slow_version_is_rolled_back_on_its_p95_measured_by_the_router(rollout
     svc = rollout_world["svc"]
     old = serving_old(svc)
     slow = wait_normal(deploy_version(svc, "slow", sleep="0.6", traffic_policy="gradual", rollout={
-        **WALK, "hold_seconds": 600, "latency_floor_ms": 100}), worker)
+        **WALK, "hold_seconds": 600, "min_requests": 20, "latency_floor_ms": 100}), worker)
     at_step(slow, 0)
     with Traffic(rollout_world["router"]):
         rollout = finished(slow)
@@ -113,14 +126,14 @@ def test_pause_resume_promote_and_rollback_through_the_api(rollout_world, worker
     at_step(new, 0)
 
     assert http.post(f"{url}pause/", timeout=10).json()["state"] == "paused"
-    send(rollout_world["router"], 300)  # enough to pass the step, were it running
+    send(rollout_world["router"], TO_PASS[10])  # enough to pass the step, were it running
     seen = ticks(worker)
     wait_for(lambda: ticks(worker) >= seen + 4, what="four more ticks")
     body = http.get(url, timeout=10).json()
     assert (body["state"], body["percent"]) == ("paused", 10)
 
     assert http.post(f"{url}resume/", timeout=10).json()["state"] == "running"
-    send(rollout_world["router"], 300)
+    pass_step(rollout_world["router"], 10)
     at_step(new, 1)
     promoted = http.post(f"{url}promote/", timeout=10).json()
     assert (promoted["state"], promoted["percent"]) == ("completed", 50)
@@ -142,7 +155,7 @@ def test_a_worker_killed_mid_rollout_does_not_stop_it(rollout_world, workers):
     old = serving_old(svc)
     new = wait_normal(deploy_version(svc, "new", traffic_policy="gradual", rollout=WALK), first)
     at_step(new, 0)
-    send(rollout_world["router"], 300)  # the first step may pass before or after the kill
+    pass_step(rollout_world["router"], 10)  # it may pass before or after the kill
 
     workers.kill(first)
     assert rollout_of(new).is_active  # the last steps need traffic that has not come yet

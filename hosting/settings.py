@@ -213,6 +213,9 @@ LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 7)
 # shortest hold a user may ask for (tests lower it to walk steps in seconds).
 ROLLOUT_TICK_SECONDS = env_float("ROLLOUT_TICK_SECONDS", 5.0)
 ROLLOUT_MIN_HOLD_SECONDS = env_int("ROLLOUT_MIN_HOLD_SECONDS", 15)
+# Every request's time into an in-memory HAProxy ring, read by rollouts for the p95
+# (off: rollouts judge 5xx only).
+ROUTER_TIMINGS = env_bool("ROUTER_TIMINGS", True)
 
 LOGGING = {
     "version": 1,

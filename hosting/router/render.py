@@ -114,6 +114,19 @@ def backend_text(backend: Backend, runtime: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def timings_ring(ends: Endpoints) -> str:
+    if not ends.timings:
+        return ""
+    return (f"ring {TIMINGS_RING}\n    format raw\n    maxlen 256\n"
+            f"    size {TIMINGS_RING_BYTES}\n")
+
+
+def timings_log(ends: Endpoints) -> str:
+    if not ends.timings:
+        return ""
+    return f'    log ring@{TIMINGS_RING} local0 info\n    log-format "{TIMINGS_FORMAT}"\n'
+
+
 def head_text(ends: Endpoints) -> str:
     # The server timeout covers the activator's hold plus a slow first answer.
     server_timeout = int(ends.hold_seconds) + 60
@@ -124,15 +137,10 @@ global
     maxconn 8000
     hard-stop-after 120s
 
-ring {TIMINGS_RING}
-    format raw
-    maxlen 256
-    size {TIMINGS_RING_BYTES}
-
+{timings_ring(ends)}
 defaults
     mode http
-    log ring@{TIMINGS_RING} local0 info
-    option http-keep-alive
+{timings_log(ends)}    option http-keep-alive
     option forwardfor
     http-reuse safe
     retries 3
@@ -147,7 +155,6 @@ defaults
 
 frontend router
     bind {ends.listen_host}:{ends.listen_port}
-    log-format "{TIMINGS_FORMAT}"
     http-request del-header {NAME_HEADER}
     use_backend %[req.hdr(host),field(1,:),lower,map({ends.map_file},no_route)]
 

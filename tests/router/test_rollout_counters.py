@@ -54,3 +54,27 @@ def test_the_p95_is_the_bucket_that_holds_95_percent():
         histogram[str(counters.bucket(ms))] = histogram.get(str(counters.bucket(ms)), 0) + 1
     assert 95 <= counters.percentile(histogram) <= 95 * counters.BUCKET_BASE
     assert counters.percentile({}) is None
+
+
+def test_the_timings_ring_can_be_turned_off():
+    from hosting.router.model import Endpoints, RouterState
+    from hosting.router.render import render
+
+    def config(timings: bool) -> str:
+        ends = Endpoints("127.0.0.1", 8080, "127.0.0.1", 8081, "/tmp/s.sock", "/tmp/m.map",
+                         timings=timings)
+        return render(RouterState(ends)).text
+
+    assert "log ring@timings" in config(True) and "ring timings" in config(True)
+    assert "ring timings" not in config(False) and "log-format" not in config(False)
+
+
+def test_with_the_ring_off_answers_are_counted_without_a_p95(router, svc, upstream, settings):
+    settings.ROUTER_TIMINGS = False
+    version = serving_version(svc, 100, (upstream(b"ok"),))
+    router_module.sync()  # a reload onto the config without the ring
+    state = reading(svc, {})
+    for _ in range(4):
+        router.request(svc.host)
+    observed = counters.observed(reading(svc, state), [version.pk])
+    assert (observed.requests, observed.p95_ms) == (4, None)

@@ -94,13 +94,14 @@ def accumulate(state: dict, reading: Reading) -> dict:
             key = str(bucket(ms))
             hist[key] = hist.get(key, 0) + 1
     cursor = reading.events[-1][0] if reading.events else (state.get("cursor") if same else None)
-    return {"pid": reading.pid, "cursor": cursor, "step": step,
+    return {**state, "pid": reading.pid, "cursor": cursor, "step": step,
             "last": {key: values for key, (_vid, _rtime, values) in reading.counters.items()}}
 
 
 def new_step(state: dict) -> dict:
-    """A step begins: keep the cumulative reading and the cursor, forget the step's totals."""
-    return {**state, "step": {}}
+    """A step begins: keep the cumulative reading and the cursor, forget the step's totals
+    (and what was noted about it)."""
+    return {**{k: v for k, v in state.items() if k != "noted"}, "step": {}}
 
 
 def observed(state: dict, version_ids) -> Observed:

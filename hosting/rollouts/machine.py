@@ -136,7 +136,16 @@ def act(rollout: Rollout, decision: Decision) -> None:
     elif decision.action == Action.ADVANCE:
         _advance(rollout, decision)
     else:
+        _note_waiting(rollout, decision)
         rollout.save(update_fields=["counters", "baseline_p95_ms"])
+
+
+def _note_waiting(rollout: Rollout, decision: Decision) -> None:
+    """Say once per step that the hold is over but the step waits for requests (a
+    quiet service): the user then knows why nothing moves."""
+    if decision.code == "too_few_requests" and not rollout.counters.get("noted"):
+        rollout.counters["noted"] = True
+        rollout.version.record("rollout:waiting", decision.message + ".")
 
 
 def previous_ids(rollout: Rollout) -> list[int]:

@@ -81,6 +81,9 @@ def test_a_step_holds_while_it_has_too_few_requests(old_and_new, router_says):
     hold_over(rollout)
     assert machine.tick(rollout.pk) == "hold"
     assert shares(old, new) == [90, 10]
+    machine.tick(rollout.pk)
+    (waiting,) = new.events.filter(kind="rollout:waiting")  # said once, not every tick
+    assert "only 30 of 100 requests seen" in waiting.message
 
 
 def test_errors_roll_back_at_once_with_the_measured_ratio(old_and_new, router_says):

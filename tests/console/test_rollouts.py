@@ -2,6 +2,7 @@
 panel (step, time left, both versions' numbers, buttons), polling that stops, Chinese."""
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from hosting.models import Rollout, Version
 from hosting.rollouts import actions, machine
@@ -84,6 +85,7 @@ def test_a_traffic_change_in_the_console_cancels_the_rollout(world, alice, rolli
 
 def test_the_panel_speaks_chinese(world, alice, rolling):
     alice.cookies["django_language"] = "zh-hans"
-    body = alice.get(reverse("service", args=[world["svc"].pk])).content.decode()
+    with translation.override("en"):  # restores this thread's language after the request
+        body = alice.get(reverse("service", args=[world["svc"].pk])).content.decode()
     assert "灰度发布" in body and "暂停" in body and "立即回滚" in body
     assert "第 1 步（共 3 步）：10% 的流量。" in body and "本步还剩" in body and "防护规则" in body

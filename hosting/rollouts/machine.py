@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hosting.domain import traffic
-from hosting.models import Rollout, RolloutState, TrafficPolicy, Version
+from hosting.models import Rollout, RolloutState, Service, TrafficPolicy, Version
 from hosting.rollouts import counters
 from hosting.rollouts.decide import Action, Decision, decide
 from hosting.rollouts.models import ACTIVE
@@ -58,14 +58,19 @@ def options_of(rollout: Rollout) -> RolloutOptions:
 
 # Starting -----------------------------------------------------------------------------
 def start(version_id: int) -> Rollout | None:
+    service_id = Version.objects.filter(pk=version_id).values_list("service_id", flat=True).first()
+    if service_id is None:
+        return None
     with transaction.atomic():
-        version = Version.objects.select_for_update().filter(pk=version_id).first()
-        if version is None or version.rollouts.exists() or version.status != VersionStatus.NORMAL:
+        # Locks in the order every rollout path takes: rollouts, service, versions.
+        older = list(Rollout.objects.select_for_update().filter(service_id=service_id, state__in=ACTIVE))
+        service = Service.objects.select_for_update().get(pk=service_id)
+        version = Version.objects.select_for_update().get(pk=version_id)
+        if version.rollouts.exists() or version.status != VersionStatus.NORMAL:
             return None
-        service = version.service
-        for older in Rollout.objects.select_for_update().filter(service=service, state__in=ACTIVE):
-            finish(older, RolloutState.CANCELLED, _("Superseded by %(name)s's rollout.")
-                    % {"name": version.name})
+        for rollout in older:
+            finish(rollout, RolloutState.CANCELLED, _("Superseded by %(name)s's rollout.")
+                   % {"name": version.name})
         # Checked when the version was created; a later change of the limits (settings)
         # must not stop its rollout.
         options = RolloutOptions(**version.rollout) if version.rollout else parse({})

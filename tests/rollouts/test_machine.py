@@ -178,3 +178,15 @@ def test_a_version_that_turns_abnormal_is_rolled_back(old_and_new, router_says):
     Version.objects.filter(pk=new.pk).update(status="abnormal")
     assert machine.tick(rollout.pk) == "rollback"
     assert shares(old, new)[0] == 100
+
+
+def test_a_newer_gradual_version_supersedes_the_running_rollout(old_and_new, svc):
+    old, new = old_and_new
+    first = machine.start(new.pk)
+    newer = normal(make_version(svc, traffic_policy=TrafficPolicy.GRADUAL, rollout=OPTIONS))
+    second = machine.start(newer.pk)
+    first.refresh_from_db()
+    assert (first.state, second.state) == ("cancelled", "running")
+    assert "Superseded by testservice-003" in first.reason
+    assert second.previous_split == {str(old.pk): 90, str(new.pk): 10}
+    assert shares(old, new, newer) == [81, 9, 10]

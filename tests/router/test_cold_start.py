@@ -7,6 +7,7 @@ from hosting.domain.traffic import set_traffic
 from hosting.models import Version
 from hosting.orchestration import deploy
 from tests.runtime.conftest import new_version
+from tests.servers.podman import version_filter
 
 pytestmark = pytest.mark.integration
 BODY = b"hosting testimage httpd ok"
@@ -50,4 +51,4 @@ def test_twenty_concurrent_first_requests_start_one_instance(asleep, router, act
     assert all(BODY in body for _, body, _ in answers)
     assert activator.wakes == 1
     assert asleep.events.filter(kind="scale").count() == 1
-    assert len(podman.containers.list(filters={"label": f"hosting.version={asleep.pk}"})) == 1
+    assert len(podman.containers.list(filters=version_filter(asleep))) == 1

@@ -10,6 +10,7 @@ from hosting.models import Version
 from hosting.orchestration import deploy, reconcile
 from tests.base import wait_for
 from tests.runtime.conftest import new_version
+from tests.servers.podman import version_filter
 
 pytestmark = pytest.mark.integration
 REPO = "alpha/testservice"
@@ -22,7 +23,7 @@ def sent(task_sends):
 
 
 def labelled(podman, version) -> list:
-    return podman.containers.list(all=True, filters={"label": f"hosting.version={version.pk}"})
+    return podman.containers.list(all=True, filters=version_filter(version))
 
 
 def get(port: int) -> str:

@@ -11,6 +11,7 @@ from hosting.models import Version
 from hosting.orchestration import deploy, logs, reconcile
 from tests.base import wait_for
 from tests.runtime.conftest import new_version
+from tests.servers.podman import version_filter
 
 pytestmark = pytest.mark.integration
 REPO = "alpha/testservice"
@@ -29,7 +30,7 @@ def platform(world, podman, registry_server, push_test_image, no_broker, setting
 
 
 def labelled(podman, version) -> list:
-    return podman.containers.list(all=True, filters={"label": f"hosting.version={version.pk}"})
+    return podman.containers.list(all=True, filters=version_filter(version))
 
 
 def deployed(svc, **config) -> Version:

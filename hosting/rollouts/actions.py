@@ -30,29 +30,30 @@ def _require_active(service: Service) -> Rollout:
     return rollout
 
 
-def pause(service: Service, user=None) -> Rollout:
+def _switch(service: Service, user, was: str, now: str, message: str) -> Rollout:
+    """Move a rollout from `was` to `now` (nothing if it is not in `was`), recorded."""
     with transaction.atomic():
         rollout = _require_active(service)
-        if rollout.state == RolloutState.RUNNING:
-            rollout.state = RolloutState.PAUSED
-            rollout.save(update_fields=["state"])
-            rollout.version.record("rollout:paused", _("Rollout paused at %(pct)d%% by %(user)s.")
-                                   % {"pct": rollout.percent, "user": _who(user)})
+        if rollout.state == was:
+            rollout.state = now
+            if now == RolloutState.RUNNING:  # the step starts over, on fresh counters
+                rollout.step_started_at = timezone.now()
+                rollout.counters = counters.new_step(rollout.counters)
+            rollout.save(update_fields=["state", "step_started_at", "counters"])
+            rollout.version.record(f"rollout:{'resumed' if now == RolloutState.RUNNING else now}",
+                                   message % {"pct": rollout.percent, "user": _who(user)})
     return rollout
+
+
+def pause(service: Service, user=None) -> Rollout:
+    return _switch(service, user, RolloutState.RUNNING, RolloutState.PAUSED,
+                   _("Rollout paused at %(pct)d%% by %(user)s."))
 
 
 def resume(service: Service, user=None) -> Rollout:
     """Resume the paused step from the start of its hold, judged on fresh counters."""
-    with transaction.atomic():
-        rollout = _require_active(service)
-        if rollout.state == RolloutState.PAUSED:
-            rollout.state = RolloutState.RUNNING
-            rollout.step_started_at = timezone.now()
-            rollout.counters = counters.new_step(rollout.counters)
-            rollout.save(update_fields=["state", "step_started_at", "counters"])
-            rollout.version.record("rollout:resumed", _("Rollout resumed at %(pct)d%% by %(user)s.")
-                                   % {"pct": rollout.percent, "user": _who(user)})
-    return rollout
+    return _switch(service, user, RolloutState.PAUSED, RolloutState.RUNNING,
+                   _("Rollout resumed at %(pct)d%% by %(user)s."))
 
 
 def promote(service: Service, user=None) -> Rollout:

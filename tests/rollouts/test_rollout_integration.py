@@ -60,6 +60,7 @@ def test_a_good_version_walks_10_50_100_with_the_split_observed_at_each_step(rol
     assert rollout.state == "completed", (rollout.reason, worker.tail())
     assert [Version.objects.get(pk=v.pk).traffic_percent for v in (old, new)] == [0, 100]
     passed = list(new.events.filter(kind="rollout:step_passed").values_list("message", flat=True))
+    print("\n".join(passed))  # the figures, shown with -s or on failure
     assert [m.split(" passed")[0] for m in passed] == ["Step 10%", "Step 50%", "Step 100%"]
     assert all("observed" in m and "5xx 0.0% over" in m for m in passed), passed
 
@@ -76,6 +77,7 @@ def test_a_failing_version_is_rolled_back_in_its_first_step_with_the_measured_ra
         rollout = finished(bad)
 
     assert rollout.state == "rolled_back", (rollout.reason, worker.tail())
+    print(rollout.reason)
     measured = re.match(r"5xx (\d+\.\d)% over (\d+) requests at 10%", rollout.reason)
     assert measured, rollout.reason
     assert 20 <= float(measured.group(1)) <= 80 and int(measured.group(2)) >= 100
@@ -99,6 +101,7 @@ def test_a_slow_version_is_rolled_back_on_its_p95_measured_by_the_router(rollout
         rollout = finished(slow)
 
     assert rollout.state == "rolled_back", (rollout.reason, worker.tail())
+    print(rollout.reason)
     measured = re.match(r"p95 (\d+) ms is (\d+\.\d)x the previous version's (\d+) ms at 10%",
                         rollout.reason)
     assert measured, rollout.reason

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from console.views import home, projects, services, tokens, traffic, versions, wizard
+from console.views import home, projects, rollouts, services, tokens, traffic, versions, wizard
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -28,6 +28,8 @@ urlpatterns = [
     path("services/<int:pk>/delete/", services.service_delete, name="service_delete"),
     path("services/<int:pk>/guide/", services.upload_guide, name="upload_guide"),
     path("services/<int:pk>/traffic/", traffic.traffic, name="traffic"),
+    path("services/<int:pk>/rollout/", rollouts.rollout_panel, name="rollout_panel"),
+    path("services/<int:pk>/rollout/<slug:action>/", rollouts.rollout_action, name="rollout_action"),
     path("services/<int:pk>/versions/new/", wizard.step1, name="version_new"),
     path("services/<int:pk>/versions/new/hosting/", wizard.step2, name="version_new_hosting"),
     path("versions/<int:pk>/", versions.version, name="version"),

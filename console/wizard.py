@@ -49,12 +49,54 @@ def _number(raw: str):
         return raw
 
 
+def _decimal(raw: str):
+    """A number when the text is one, else the text itself (kept to show it again)."""
+    raw = (raw or "").strip()
+    try:
+        return int(raw)
+    except ValueError:
+        try:
+            return float(raw)
+        except ValueError:
+            return raw
+
+
+def _steps(raw: str):
+    """"10, 50, 100" -> [10, 50, 100]; anything else is kept as typed (the check says why)."""
+    parts = [p.strip().rstrip("%") for p in (raw or "").replace("→", ",").split(",") if p.strip()]
+    return [int(p) for p in parts] if parts and all(p.isdigit() for p in parts) else raw
+
+
+ROLLOUT_INPUTS = {"steps": _steps, "hold_seconds": _number, "max_5xx_percent": _decimal,
+                  "latency_factor": _decimal, "min_requests": _number}
+
+
+def read_rollout(post, draft: dict) -> dict:
+    """The gradual policy's inputs (rollout_<option>); left-out ones keep their value."""
+    options = dict(draft.get("rollout") or {})
+    for name, convert in ROLLOUT_INPUTS.items():
+        if f"rollout_{name}" in post:
+            options[name] = convert(post.get(f"rollout_{name}", ""))
+    return options
+
+
 def read_step1(post, draft: dict) -> dict:
     return {**draft,
             "image_tag": post.get("image_tag", "").strip(),
             "port": _number(post.get("port", "")),
             "traffic_policy": post.get("traffic_policy", ""),
+            "rollout": read_rollout(post, draft),
             "description": post.get("description", "")}
+
+
+def rollout_form(draft: dict) -> dict:
+    """What the gradual policy's inputs show: the draft's values over the defaults."""
+    from hosting.rollouts.options import RolloutOptions
+
+    values = {**RolloutOptions().as_dict(), **(draft.get("rollout") or {})}
+    steps = values["steps"]
+    values["steps"] = ", ".join(map(str, steps)) if isinstance(steps, list) else steps
+    return values
 
 
 def read_step2(post, draft: dict) -> dict:
@@ -72,7 +114,7 @@ def read_step2(post, draft: dict) -> dict:
 
 
 def config_of(draft: dict) -> VersionConfig:
-    values = {name: draft[name] for name in STEP1_FIELDS + STEP2_FIELDS}
+    values = {name: draft[name] for name in STEP1_FIELDS + STEP2_FIELDS if name in draft}
     values["env"] = [tuple(pair) for pair in draft["env"]]
     return VersionConfig(**values)
 

@@ -247,3 +247,5 @@ class VersionEventAdmin(admin.ModelAdmin):
     list_filter = ["level", "kind"]
     search_fields = ["version__name", "message", "detail"]
     readonly_fields = ["version", "created", "kind", "level", "message", "detail"]
+
+from hosting.rollouts import admin as rollouts_admin  # noqa: E402,F401 (registers Rollout)

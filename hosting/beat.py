@@ -12,6 +12,8 @@ app.conf.beat_schedule = {
                        "schedule": settings.METRICS_INTERVAL_SECONDS},
     "scale-idle": {"task": "hosting.scale_idle",
                    "schedule": min(60.0, max(1.0, settings.SCALE_TO_ZERO_IDLE_SECONDS / 4))},
+    # Gradual rollouts: judge each running step, start the new gradual versions.
+    "rollouts": {"task": "hosting.tick_rollouts", "schedule": settings.ROLLOUT_TICK_SECONDS},
     # A safety net: a lost sync message only delays the router by this much.
     "sync-router": {"task": "hosting.sync_router", "schedule": 15.0},
 }

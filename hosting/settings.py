@@ -229,6 +229,13 @@ RECONCILE_FULL_LIST_SECONDS = env_float("RECONCILE_FULL_LIST_SECONDS", 30.0)
 # versions with traffic on every observation tick (the autoscaler reads it).
 OBSERVE_INTERVAL_SECONDS = env_float("OBSERVE_INTERVAL_SECONDS", 15.0)
 LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 7)
+# Gradual rollouts (hosting/rollouts): how often the machine judges a step, and the
+# shortest hold a user may ask for (tests lower it to walk steps in seconds).
+ROLLOUT_TICK_SECONDS = env_float("ROLLOUT_TICK_SECONDS", 5.0)
+ROLLOUT_MIN_HOLD_SECONDS = env_int("ROLLOUT_MIN_HOLD_SECONDS", 15)
+# Every request's time into an in-memory HAProxy ring, read by rollouts for the p95
+# (off: rollouts judge 5xx only).
+ROUTER_TIMINGS = env_bool("ROUTER_TIMINGS", True)
 
 LOGGING = {
     "version": 1,

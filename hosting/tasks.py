@@ -78,3 +78,10 @@ def scale_idle() -> None:
 
     metrics.sample()
     idle.scale_idle_to_zero()
+
+
+@shared_task(name="hosting.tick_rollouts")
+def tick_rollouts() -> None:
+    from hosting.rollouts import machine
+
+    machine.tick_all()

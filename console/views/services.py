@@ -10,6 +10,7 @@ from console.forms import ServiceForm, check_service_name
 from console.responses import form_page, render
 from console.tenancy import console_view
 from console.views.projects import delete_with_confirm
+from console.views.rollouts import panel_context
 from hosting import rules
 from hosting.models import Application, Service
 from hosting.status import IN_PROGRESS, InstanceStatus
@@ -77,6 +78,7 @@ def service(request, pk: int):
             response.status_code = HttpResponseStopPolling.status_code
         return response
     context["guide"] = platform.upload_guide(service, request.user.get_username())
+    context.update(panel_context(service))  # the gradual rollout's panel, if any
     return render(request, "console/service.html", context)
 
 

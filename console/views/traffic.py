@@ -6,8 +6,8 @@ from django.views.decorators.http import require_http_methods
 from console import nav
 from console.responses import go, render
 from console.tenancy import console_view
-from hosting.domain.traffic import set_traffic
 from hosting.models import Service
+from hosting.rollouts.actions import set_traffic_by_hand
 from hosting.status import VersionStatus
 
 
@@ -37,7 +37,7 @@ def traffic(request, pk: int):
         shares, typed, errors = _read_shares(request.POST, normal)
         if not errors:
             try:
-                set_traffic(service, shares)
+                set_traffic_by_hand(service, shares, request.user)  # cancels a rollout
             except ValidationError as exc:
                 errors = exc.messages
             else:

@@ -50,6 +50,7 @@ def step1(request, pk: int):
             return go(request, "version_new_hosting", service.pk)
     context = _context(request, service, draft, errors, 1)
     context.update(tags=tags, tag_problem=tag_problem, policies=TrafficPolicy.choices,
+                   rollout_form=wizard.rollout_form(draft),
                    description_max=rules.DESCRIPTION_MAX_CHARS)
     return render(request, "console/wizard_step1.html", context,
                   fragment="console/_wizard_step1.html", status=400 if errors else 200)

@@ -14,10 +14,11 @@ from hosting.domain.billing import TenantInArrears
 from hosting.domain.catalog import HasVersions
 from hosting.domain.traffic import ShareOnUnhealthyVersion
 from hosting.domain.versions import NotRedeployable, VersionHoldsTraffic, VersionLimitReached
+from hosting.rollouts.actions import NotActive
 from hosting.status import TransitionError
 
 CONFLICTS = (VersionLimitReached, VersionHoldsTraffic, ShareOnUnhealthyVersion, NotRedeployable,
-             TransitionError, HasVersions, TenantInArrears)
+             TransitionError, HasVersions, TenantInArrears, NotActive)
 
 
 class Conflict(exceptions.APIException):

@@ -190,6 +190,8 @@ class VersionSerializer(serializers.ModelSerializer):
     preview_url = serializers.CharField(read_only=True)
     image_ref = serializers.CharField(read_only=True)
     env = EnvField(read_only=True)
+    rollout = serializers.JSONField(read_only=True, help_text="The gradual policy's options "
+                                    "({} for the other policies).")
     log_paths = serializers.ListField(child=serializers.CharField(), read_only=True)
     instances_running = serializers.IntegerField(read_only=True)
     instances_desired = serializers.IntegerField(source="desired_instances", read_only=True)
@@ -200,8 +202,8 @@ class VersionSerializer(serializers.ModelSerializer):
         model = Version
         fields = ["id", "name", "sequence", "tenant", "project", "application", "service",
                   "status", "status_display", "status_changed", "traffic_percent", "preview_url",
-                  "image_tag", "image_digest", "image_ref", "port", "traffic_policy", "description",
-                  "resource_spec", "cpu_millis", "memory_mib", "min_replicas", "max_replicas",
+                  "image_tag", "image_digest", "image_ref", "port", "traffic_policy", "rollout",
+                  "description", "resource_spec", "cpu_millis", "memory_mib", "min_replicas", "max_replicas",
                   "cpu_target", "log_paths", "initial_delay_seconds", "env", "instances_running",
                   "instances_desired", "saturated", "last_scaled", "last_request", "created",
                   "created_by", "deleted_at"]
@@ -218,6 +220,11 @@ class VersionCreateSerializer(serializers.Serializer):
                                       help_text="A tag pushed to the service's repository.")
     port = serializers.IntegerField(required=False, help_text="1–65535, default 80.")
     traffic_policy = TrafficPolicyField(required=False)
+    rollout = serializers.JSONField(
+        required=False, help_text="With traffic_policy gradual: steps (default [10, 50, 100]), "
+        "hold_seconds (default 60, at least 15), max_5xx_percent (default 1), latency_factor "
+        "(p95 against the previous version's, default 2), min_requests per step (default 50), "
+        "latency_floor_ms (default 100).")
     description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False,
                                         help_text="At most 50 characters.")
     resource_spec = ResourceSpecField(required=False)

@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 
 from hosting import catalogue, rules
 from hosting.models import TrafficPolicy
+from hosting.rollouts import options as rollout_options
 
 # The registry's tag grammar.
 TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-STEP1_FIELDS = ("image_tag", "port", "traffic_policy", "description")
+STEP1_FIELDS = ("image_tag", "port", "traffic_policy", "rollout", "description")
 STEP2_FIELDS = ("resource_spec", "min_replicas", "max_replicas", "cpu_target", "log_paths",
                 "initial_delay_seconds", "env")
 
@@ -33,9 +34,13 @@ class VersionConfig:
     initial_delay_seconds: int = rules.INITIAL_DELAY_DEFAULT
     # (name, value) pairs rather than a dict, so duplicate names can be reported.
     env: list = field(default_factory=list)
+    # The gradual policy's options (steps, hold, guard rails); ignored by the other two.
+    rollout: dict = field(default_factory=dict)
 
     def as_model_fields(self) -> dict:
         data = asdict(self)
+        gradual = self.traffic_policy == TrafficPolicy.GRADUAL
+        data["rollout"] = rollout_options.parse(self.rollout).as_dict() if gradual else {}
         data["env"] = [[name, value] for name, value in self.env]
         spec = catalogue.BY_KEY[self.resource_spec]
         data.update(cpu_millis=spec.cpu_millis, memory_mib=spec.memory_mib)
@@ -47,6 +52,7 @@ class VersionConfig:
         values = {name: getattr(version, name) for name in STEP1_FIELDS + STEP2_FIELDS}
         values["env"] = [tuple(pair) for pair in version.env]
         values["log_paths"] = list(version.log_paths)
+        values["rollout"] = dict(version.rollout or {})
         return cls(**values)
 
 
@@ -68,6 +74,8 @@ CHECKS = {
     "port": lambda c: rules.check_port(c.port),
     "traffic_policy": _check_traffic_policy,
     "description": lambda c: rules.check_description(c.description),
+    "rollout": lambda c: (rollout_options.parse(c.rollout)
+                          if c.traffic_policy == TrafficPolicy.GRADUAL else None),
     "resource_spec": lambda c: catalogue.get_spec(c.resource_spec),
     "min_replicas": lambda c: rules.check_replicas(c.min_replicas, c.max_replicas),
     "cpu_target": lambda c: rules.check_cpu_target(c.cpu_target),

@@ -14,6 +14,7 @@ from hosting.status import InstanceStatus, VersionStatus, check_transition
 class TrafficPolicy(models.TextChoices):
     KEEP_ZERO = "keep_zero", _("Keep traffic at 0 after deploy")
     OPEN_FULL = "open_full", _("Open 100% of traffic once deployed")
+    GRADUAL = "gradual", _("Shift traffic step by step, rolling back on errors")
 
 
 class VersionQuerySet(models.QuerySet):
@@ -40,6 +41,8 @@ class Version(models.Model):
     traffic_policy = models.CharField(max_length=20, choices=TrafficPolicy.choices,
                                       default=TrafficPolicy.KEEP_ZERO)
     description = models.CharField(max_length=rules.DESCRIPTION_MAX_CHARS, blank=True)
+    # The gradual policy's options (hosting/rollouts/options.py), {} for the other two.
+    rollout = models.JSONField(default=dict, blank=True)
 
     # Step 2: hosting config.
     resource_spec = models.CharField(max_length=20, choices=catalogue.CHOICES,

@@ -35,6 +35,7 @@ class Endpoints:
     stats_socket: str
     map_file: str
     hold_seconds: float = 30.0
+    timings: bool = True  # log every request's time to the `timings` ring (rollouts' p95)
 
 
 @dataclass(frozen=True)

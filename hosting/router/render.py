@@ -34,6 +34,11 @@ MAX_WEIGHT = 256  # HAProxy's maximum server weight
 PREVIEW_WEIGHT = 100
 PLACEHOLDER = ("127.0.0.1", 1)  # address of an empty (disabled) slot
 NAME_HEADER = "X-Hosting-Server"
+# Every request's timing goes to an in-memory ring that the rollout machine reads over the
+# stats socket (`show events timings`): per-version p95 without a log receiver process.
+TIMINGS_RING = "timings"
+TIMINGS_RING_BYTES = 1 << 20
+TIMINGS_FORMAT = "%pid %rt %b %s %ST %Ta"
 
 
 def slot_count(version: VersionRoute) -> int:
@@ -109,6 +114,19 @@ def backend_text(backend: Backend, runtime: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def timings_ring(ends: Endpoints) -> str:
+    if not ends.timings:
+        return ""
+    return (f"ring {TIMINGS_RING}\n    format raw\n    maxlen 256\n"
+            f"    size {TIMINGS_RING_BYTES}\n")
+
+
+def timings_log(ends: Endpoints) -> str:
+    if not ends.timings:
+        return ""
+    return f'    log ring@{TIMINGS_RING} local0 info\n    log-format "{TIMINGS_FORMAT}"\n'
+
+
 def head_text(ends: Endpoints) -> str:
     # The server timeout covers the activator's hold plus a slow first answer.
     server_timeout = int(ends.hold_seconds) + 60
@@ -119,9 +137,10 @@ global
     maxconn 8000
     hard-stop-after 120s
 
+{timings_ring(ends)}
 defaults
     mode http
-    option http-keep-alive
+{timings_log(ends)}    option http-keep-alive
     option forwardfor
     http-reuse safe
     retries 3

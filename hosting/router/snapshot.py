@@ -22,6 +22,7 @@ def endpoints() -> Endpoints:
         stats_socket=str(directory / "stats.sock"),
         map_file=str(directory / "hosts.map"),
         hold_seconds=settings.ACTIVATOR_HOLD_SECONDS,
+        timings=getattr(settings, "ROUTER_TIMINGS", True),
     )
 
 

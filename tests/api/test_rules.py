@@ -47,7 +47,7 @@ def rejected(client, svc, **fields) -> dict:
     ({"env": {f"V{i}": "x" for i in range(101)}}, {"env": ["env may hold at most 100 variables."]}),
     ({"env": "A=1"}, {"env": ['env must be an object {"NAME": "value"} or a list of {"name": ..., "value": ...}.']}),
     ({"resource_spec": "huge"}, {"resource_spec": ["resource_spec must be one of: c0.25-m0.5, c0.5-m1, c1-m2, c2-m4, c4-m8."]}),
-    ({"traffic_policy": "half"}, {"traffic_policy": ["traffic_policy must be one of: keep_zero, open_full."]}),
+    ({"traffic_policy": "half"}, {"traffic_policy": ["traffic_policy must be one of: keep_zero, open_full, gradual."]}),
     ({"image_tag": ""}, {"image_tag": ["image_tag is required: choose a tag pushed to the service's repository (at most 128 characters)."]}),
     ({"port": "eighty"}, {"port": ["A valid integer is required."]}),
     ({"replicas": 3}, {"replicas": ["Unknown field."]}),

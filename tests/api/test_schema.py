@@ -62,6 +62,9 @@ CONSOLE_TO_API = {
     "version_error": [("get", "/api/v1/versions/{id}/events/")],
     "version_delete": [("delete", "/api/v1/versions/{id}/")],
     "version_redeploy": [("post", "/api/v1/versions/{id}/redeploy/")],
+    "rollout_panel": [("get", "/api/v1/services/{id}/rollout/")],
+    "rollout_action": [("post", f"/api/v1/services/{{id}}/rollout/{action}/")
+                       for action in ("pause", "resume", "promote", "rollback")],
 }
 NOT_ACTIONS = {"login", "logout", "set_language"}  # sign-in and language, not platform actions
 
@@ -89,7 +92,8 @@ def test_every_operation_documents_its_bodies(schema):
         for method, operation in item.items():
             responses = operation["responses"]
             assert any(code.startswith("2") for code in responses), (method, path)
-            if method in {"post", "put", "patch"} and not path.endswith("/redeploy/"):
+            if method in {"post", "put", "patch"} and not path.endswith("/redeploy/") \
+                    and "/rollout/" not in path:  # actions without a body
                 assert "requestBody" in operation, (method, path)
             if method != "delete":
                 ok = next(r for c, r in responses.items() if c.startswith("2"))
@@ -99,14 +103,15 @@ def test_every_operation_documents_its_bodies(schema):
 def test_the_contract_paths_are_there(schema):
     for path in ["/api/v1/projects/", "/api/v1/applications/", "/api/v1/services/", "/api/v1/versions/",
                  "/api/v1/instances/", "/api/v1/services/{id}/traffic/", "/api/v1/services/{id}/tags/",
-                 "/api/v1/versions/{id}/events/", "/api/v1/versions/{id}/logs/"]:
+                 "/api/v1/versions/{id}/events/", "/api/v1/versions/{id}/logs/",
+                 "/api/v1/services/{id}/rollout/", "/api/v1/services/{id}/rollout/pause/"]:
         assert path in schema["paths"]
     params = {p["name"] for p in schema["paths"]["/api/v1/versions/"]["get"]["parameters"]}
     assert {"service", "status", "application", "project", "ordering", "limit", "offset"} <= params
     create = schema["components"]["schemas"]["VersionCreateRequest"]["properties"]
     assert set(create) == {"service", "image_tag", "port", "traffic_policy", "description", "resource_spec",
                            "min_replicas", "max_replicas", "cpu_target", "log_paths",
-                           "initial_delay_seconds", "env"}
+                           "initial_delay_seconds", "env", "rollout"}
     headers = {p["name"] for p in schema["paths"]["/api/v1/versions/"]["post"]["parameters"]}
     assert "Idempotency-Key" in headers
     assert "tokenAuth" in schema["components"]["securitySchemes"]

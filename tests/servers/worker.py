@@ -45,7 +45,7 @@ RECONCILE_INTERVAL_SECONDS = 1.0
 # time); hosting/settings.py reads each from the environment variable of the same name.
 PASSED_PREFIXES = ("DOCKER_", "RUNTIME_", "REGISTRY_", "ROUTER_", "HAPROXY_", "ACTIVATOR_",
                    "APPS_", "HEALTH_CHECK_", "AUTOSCALE_", "SCALE_TO_ZERO_", "LOG_RETENTION_",
-                   "DEPLOY_")
+                   "DEPLOY_", "ROLLOUT_")
 
 
 @dataclass

@@ -17,9 +17,10 @@ from hosting.api.serializers import (
 )
 from hosting.api.views.catalog import CrudViewSet
 from hosting.domain.catalog import delete_parent
-from hosting.domain.traffic import set_traffic
 from hosting.models import Service, Version
 from hosting.registry import client, guide
+from hosting.rollouts.actions import set_traffic_by_hand
+from hosting.rollouts.api import RolloutActions
 
 
 def live_version_count():
@@ -39,7 +40,7 @@ def traffic_body(service: Service) -> dict:
     create=extend_schema(summary="Create a service; its image repository is <tenant>/<name>"),
     destroy=extend_schema(summary="Delete a service that has no versions left"),
 )
-class ServiceViewSet(CrudViewSet):
+class ServiceViewSet(RolloutActions, CrudViewSet):
     serializer_class = ServiceSerializer
     queryset = Service.objects.select_related("tenant", "application").annotate(
         live_versions=live_version_count())
@@ -81,6 +82,8 @@ class ServiceViewSet(CrudViewSet):
         if request.method == "PUT":
             body = TrafficSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            set_traffic(service, {s["version"]: s["percent"] for s in body.validated_data["shares"]})
+            # A manual change cancels a gradual rollout in progress.
+            set_traffic_by_hand(service, {s["version"]: s["percent"]
+                                          for s in body.validated_data["shares"]}, request.user)
         return Response(traffic_body(service))
 

@@ -195,6 +195,19 @@ RUNTIME_BACKEND = env_str("RUNTIME_BACKEND", "local")
 # runs and a dev platform sharing one engine never touch each other's containers.
 RUNTIME_NAMESPACE = env_str("RUNTIME_NAMESPACE", "hosting")
 RUNTIME_STOP_TIMEOUT_SECONDS = env_int("RUNTIME_STOP_TIMEOUT_SECONDS", 1)
+# Tenant isolation (README "Security model"). Each tenant's containers get a network of
+# their own, fenced by iptables from other tenants, the host and private ranges;
+# TENANT_EGRESS=0 also cuts them off from the internet.
+TENANT_NETWORKS = env_bool("TENANT_NETWORKS", True)
+TENANT_FIREWALL = env_bool("TENANT_FIREWALL", True)
+TENANT_EGRESS = env_bool("TENANT_EGRESS", True)
+RUNTIME_PIDS_LIMIT = env_int("RUNTIME_PIDS_LIMIT", 256)
+# Containers drop every capability; these come back for every app (NET_BIND_SERVICE is
+# added by itself for a port below 1024).
+RUNTIME_CAP_ADD = env_list("RUNTIME_CAP_ADD", "")
+# "auto" remaps uid 0 inside a container to an unprivileged host uid (Podman: needs a
+# `containers` range in /etc/subuid and /etc/subgid); "" keeps the engine's default.
+RUNTIME_USERNS = env_str("RUNTIME_USERNS", "auto")
 HEALTH_CHECK_TIMEOUT_SECONDS = env_float("HEALTH_CHECK_TIMEOUT_SECONDS", 1.0)
 DOCKER_HOST = env_str("DOCKER_HOST", f"unix://{VAR_DIR / 'podman.sock'}")
 AUTOSCALE_COOLDOWN_SECONDS = env_int("AUTOSCALE_COOLDOWN_SECONDS", 15)

@@ -63,3 +63,10 @@ def scale_idle() -> None:
 
     metrics.sample()
     idle.scale_idle_to_zero()
+
+
+@shared_task(name="hosting.remove_tenant")
+def remove_tenant(tenant_id: int) -> None:
+    from hosting import runtimes
+
+    runtimes.get_runtime().remove_tenant(tenant_id)

@@ -163,8 +163,10 @@ class Instance(models.Model):
 
     @staticmethod
     def name_for(version: Version, ordinal: int) -> str:
-        """Deterministic, so a retried step finds the container it made before."""
-        return f"h-{version.service.tenant.slug}-{version.name}-{ordinal}"
+        """Deterministic, so a retried step finds the container it made before; built from
+        ids, never from slugs or names, which may contain hyphens: tenant `acme` with
+        service `corp-web` and tenant `acme-corp` with service `web` must not collide."""
+        return f"h-t{version.tenant_id}-v{version.pk}-{ordinal}"
 
 
 class VersionEvent(models.Model):

@@ -26,6 +26,12 @@ class InstanceSpec:
     mem_limit: int  # bytes; swap is forbidden (memswap = mem)
     host_ip: str = "127.0.0.1"
     host_port: int | None = None  # None: the engine picks a free ephemeral port
+    # Isolation (hosting.domain.hardening builds these; every backend applies them).
+    tenant_id: int | None = None
+    network: str | None = None  # the tenant's own network; None: the engine's default
+    cap_add: tuple[str, ...] = ()  # on top of dropping every capability
+    pids_limit: int = 256
+    userns: str = ""  # "auto": uid 0 inside maps to an unprivileged host uid; "": engine default
 
 
 @dataclass
@@ -94,6 +100,11 @@ class EngineUnavailable(RuntimeFailure):
     """The engine's API does not answer."""
 
 
+class NameConflict(RuntimeFailure):
+    """An engine object has the name the platform wants but is not the platform's for this
+    version (another version's, or made by someone else): it is neither adopted nor removed."""
+
+
 class Runtime(abc.ABC):
     """What orchestration needs from an engine. Every call is idempotent."""
 
@@ -139,4 +150,8 @@ class Runtime(abc.ABC):
 
     def listening_ports(self, name: str) -> list[int] | None:
         """TCP ports something listens on inside the instance, if it can be told cheaply."""
+        return None
+
+    def remove_tenant(self, tenant_id: int) -> None:
+        """The tenant is gone: remove what the engine keeps for it (network, firewall)."""
         return None

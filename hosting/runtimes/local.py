@@ -22,11 +22,13 @@ from django.conf import settings
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from hosting.orchestration import health
+from hosting.runtimes import firewall, specs
 from hosting.runtimes.base import (
     EngineUnavailable,
     ImagePullFailed,
     InstanceSpec,
     LogLine,
+    NameConflict,
     Observed,
     ProbeResult,
     Runtime,
@@ -131,26 +133,17 @@ class LocalRuntime(Runtime):
     def ensure(self, spec: InstanceSpec) -> Observed:
         existing = self._container(spec.name)
         if existing is not None:
-            labels = existing.attrs.get("Config", {}).get("Labels") or {}
-            if all(labels.get(k) == v for k, v in spec.labels.items()):
-                return self._observed(existing)
-            # A stale container of the same name (another version that had this name):
-            # it is not what the spec asks for, so it goes.
-            self._force_remove(existing)
+            return _owned(self._observed(existing), spec)
+        network = self._network(spec)
         try:
-            container = self.client.containers.create(
-                spec.image, name=spec.name, detach=True, labels=spec.labels,
-                environment=spec.env, ports={f"{spec.port}/tcp": (spec.host_ip, spec.host_port)},
-                nano_cpus=spec.nano_cpus, mem_limit=spec.mem_limit,
-                memswap_limit=spec.mem_limit,
-            )
+            container = self._create(spec, network)
         except APIError as exc:
             # Created meanwhile by a concurrent run: use it. Docker answers 409; Podman's
             # compatible API answers 500 "... that name is already in use".
             if exc.status_code == 409 or "already in use" in str(exc.explanation or ""):
                 found = self._appearing(spec.name)
                 if found:
-                    return found
+                    return _owned(found, spec)
             raise RuntimeFailure(f"The container {spec.name} could not be created: "
                                  f"{exc.explanation or exc}") from exc
         try:
@@ -161,6 +154,71 @@ class LocalRuntime(Runtime):
                                  f"{exc.explanation or exc}") from exc
         container.reload()
         return self._observed(container)
+
+    def _create(self, spec: InstanceSpec, network: str | None):
+        """Create (not start) the hardened container: no capabilities beyond the spec's,
+        no new privileges, bounded pids, remapped uids, the tenant's network only."""
+        host_config = self.client.api.create_host_config(
+            port_bindings={f"{spec.port}/tcp": (spec.host_ip, spec.host_port)},
+            nano_cpus=spec.nano_cpus, mem_limit=spec.mem_limit, memswap_limit=spec.mem_limit,
+            cap_drop=["ALL"], cap_add=list(spec.cap_add) or None,
+            security_opt=["no-new-privileges"], pids_limit=spec.pids_limit,
+            network_mode=network, privileged=False,
+        )
+        if spec.userns:  # the SDK only knows "host"; the API takes Podman's "auto"
+            host_config["UsernsMode"] = spec.userns
+        created = self.client.api.create_container(
+            spec.image, name=spec.name, detach=True, labels=spec.labels,
+            environment=spec.env, ports=[spec.port], host_config=host_config)
+        return self.client.containers.get(created["Id"])
+
+    def _network(self, spec: InstanceSpec) -> str | None:
+        """The tenant's own network, created on first use and fenced by the firewall."""
+        if spec.network is None or spec.tenant_id is None:
+            return None
+        wanted = specs.network_labels(spec.tenant_id)
+        network = self._find_network(spec.network)
+        if network is None:
+            try:
+                network = self.client.networks.create(spec.network, driver="bridge",
+                                                      labels=wanted)
+            except APIError:  # a concurrent create won: use that one
+                network = self._find_network(spec.network)
+            if network is None:
+                raise RuntimeFailure(f"The network {spec.network} could not be created.")
+        labels = network.attrs.get("Labels") or {}
+        if any(labels.get(k) != v for k, v in wanted.items()):
+            raise NameConflict(f"A network named {spec.network} already exists but was not "
+                               f"made by the platform for this tenant; it was left untouched.")
+        firewall.ensure(_fence(network))
+        return spec.network
+
+    def _find_network(self, name: str):
+        try:
+            network = self.client.networks.get(name)
+        except NotFound:
+            return None
+        except APIError as exc:
+            if exc.status_code == 404:
+                return None
+            raise EngineUnavailable(f"The container engine failed: {exc}") from exc
+        return network if network.name == name else None  # get() also matches id prefixes
+
+    def remove_tenant(self, tenant_id: int) -> None:
+        """Remove the tenant's leftover containers, its network and its firewall chain."""
+        selector = {**specs.namespace_selector(), specs.LABEL_TENANT_ID: str(tenant_id)}
+        for observed in self.observe(selector):
+            self.remove(observed.name)
+        name = specs.network_name(tenant_id)
+        network = self._find_network(name)
+        if network is not None and (network.attrs.get("Labels") or {}).get(
+                specs.LABEL_TENANT_ID) == str(tenant_id):
+            try:
+                network.remove()
+            except APIError as exc:
+                if exc.status_code != 404:
+                    raise RuntimeFailure(f"The network {name} could not be removed: {exc}") from exc
+        firewall.remove(name)
 
     def _appearing(self, name: str) -> Observed | None:
         """The container a concurrent create is making: Podman reserves the name a moment
@@ -333,6 +391,25 @@ class LocalRuntime(Runtime):
         return Observed(name=names[0].lstrip("/"), id=attrs.get("Id", ""),
                         state=attrs.get("State", "unknown"), labels=attrs.get("Labels") or {},
                         host_port=int(ports[0]) if ports else None)
+
+
+def _owned(observed: Observed, spec: InstanceSpec) -> Observed:
+    """The container if it is this spec's (all its labels match); a same-named one of
+    another version, or one not made by us, is never adopted nor removed."""
+    if all(observed.labels.get(k) == v for k, v in spec.labels.items()):
+        return observed
+    raise NameConflict(
+        f"A container named {spec.name} already exists but was not made by the platform "
+        f"for this instance (its labels differ); it was left untouched. Remove or rename "
+        f"it, then deploy again.")
+
+
+def _fence(network) -> firewall.Fence:
+    """The network's subnet and gateway, from the engine's IPAM answer."""
+    config = ((network.attrs.get("IPAM") or {}).get("Config") or [{}])[0]
+    if not config.get("Subnet") or not config.get("Gateway"):
+        raise RuntimeFailure(f"The network {network.name} has no subnet to fence.")
+    return firewall.Fence(network.name, config["Subnet"], config["Gateway"])
 
 
 def _host_port(attrs: dict) -> int | None:

@@ -14,6 +14,7 @@ from hosting.runtimes.base import (
     ImagePullFailed,
     InstanceSpec,
     LogLine,
+    NameConflict,
     Observed,
     ProbeResult,
     Runtime,
@@ -72,6 +73,8 @@ class MemoryRuntime(Runtime):
         existing = self.instances.get(spec.name)
         if existing and existing.spec.labels == spec.labels:
             return existing.observed
+        if existing:  # the local engine's rule: never adopt nor replace another's
+            raise NameConflict(f"A container named {spec.name} already exists; left untouched.")
         if spec.image not in self.local:
             raise ImagePullFailed(f"The image {spec.image} is not present.", "not_found")
         behaviour = self.registry[spec.image]

@@ -116,7 +116,7 @@ def test_instances_are_listed_and_filtered(alice, svc):
     for version in (a, b):
         Instance.objects.create(version=version, ordinal=0, name=Instance.name_for(version, 0))
     body = alice.get(f"/api/v1/instances/?version={a.pk}").json()
-    assert [row["name"] for row in body["results"]] == ["h-alpha-testservice-001-0"]
+    assert [row["name"] for row in body["results"]] == [Instance.name_for(a, 0)]
 
 
 def test_tags_come_from_the_registry(alice, svc, monkeypatch):

@@ -9,6 +9,7 @@ import pytest
 from hosting.domain.versions import delete_version
 from hosting.models import Version
 from hosting.orchestration import deploy, logs, reconcile
+from hosting.runtimes import specs
 from tests.base import wait_for
 from tests.runtime.conftest import new_version
 
@@ -29,7 +30,9 @@ def platform(world, podman, registry_server, push_test_image, no_broker, setting
 
 
 def labelled(podman, version) -> list:
-    return podman.containers.list(all=True, filters={"label": f"hosting.version={version.pk}"})
+    # This run's namespace too: other runs on the shared engine number versions alike.
+    return podman.containers.list(all=True, filters={"label": [
+        f"hosting.version={version.pk}", f"hosting.namespace={specs.namespace()}"]})
 
 
 def deployed(svc, **config) -> Version:

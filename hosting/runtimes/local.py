@@ -194,15 +194,8 @@ class LocalRuntime(Runtime):
         return spec.network
 
     def _find_network(self, name: str):
-        try:
-            network = self.client.networks.get(name)
-        except NotFound:
-            return None
-        except APIError as exc:
-            if exc.status_code == 404:
-                return None
-            raise EngineUnavailable(f"The container engine failed: {exc}") from exc
-        return network if network.name == name else None  # get() also matches id prefixes
+        network = _lookup(self.client.networks.get, name)
+        return network if network is not None and network.name == name else None  # get() also matches id prefixes
 
     def remove_tenant(self, tenant_id: int) -> None:
         """Remove the tenant's leftover containers, its network and its firewall chain."""
@@ -348,14 +341,7 @@ class LocalRuntime(Runtime):
 
     # Helpers ----------------------------------------------------------------------
     def _container(self, name: str):
-        try:
-            return self.client.containers.get(name)
-        except NotFound:
-            return None
-        except APIError as exc:
-            if exc.status_code == 404:
-                return None
-            raise EngineUnavailable(f"The container engine failed: {exc}") from exc
+        return _lookup(self.client.containers.get, name)
 
     def _force_remove(self, container) -> None:
         try:
@@ -391,6 +377,18 @@ class LocalRuntime(Runtime):
         return Observed(name=names[0].lstrip("/"), id=attrs.get("Id", ""),
                         state=attrs.get("State", "unknown"), labels=attrs.get("Labels") or {},
                         host_port=int(ports[0]) if ports else None)
+
+
+def _lookup(get, name: str):
+    """An engine object by name, or None when the engine says it does not exist."""
+    try:
+        return get(name)
+    except NotFound:
+        return None
+    except APIError as exc:
+        if exc.status_code == 404:
+            return None
+        raise EngineUnavailable(f"The container engine failed: {exc}") from exc
 
 
 def _owned(observed: Observed, spec: InstanceSpec) -> Observed:

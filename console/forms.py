@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from hosting import rules
+from hosting.domain import quotas
 from hosting.models import Application, Project, Service
 
 
@@ -87,6 +88,7 @@ class ServiceForm(forms.ModelForm):
         errors = check_service_name(self.instance.application.tenant, name)
         if errors:
             raise ValidationError(errors)
+        quotas.check_new_service(self.instance.application.tenant)
         return name
 
 

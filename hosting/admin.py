@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from hosting.domain import billing
+from hosting.domain import billing, quotas
 from hosting.models import (
     ApiToken,
     Application,
@@ -43,7 +43,12 @@ class TenantAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Recharge and restore versions"), permissions=["change"])
     def recharge(self, request, queryset) -> None:
-        counts = [billing.recharge(tenant) for tenant in queryset]
+        counts = []
+        for tenant in queryset:
+            try:
+                counts.append(billing.recharge(tenant))
+            except quotas.QuotaExceeded as exc:  # nothing of this tenant changed
+                self.message_user(request, exc.messages[0], messages.ERROR)
         self.message_user(request, ngettext(
             "%(tenants)d tenant recharged; %(versions)d version is being restored.",
             "%(tenants)d tenant(s) recharged; %(versions)d versions are being restored.",

@@ -201,6 +201,14 @@ RUNTIME_STOP_TIMEOUT_SECONDS = env_int("RUNTIME_STOP_TIMEOUT_SECONDS", 1)
 TENANT_NETWORKS = env_bool("TENANT_NETWORKS", True)
 TENANT_FIREWALL = env_bool("TENANT_FIREWALL", True)
 TENANT_EGRESS = env_bool("TENANT_EGRESS", True)
+# Per-tenant quotas (hosting.domain.quotas); operators override them per tenant in admin.
+QUOTAS = {
+    "services": env_int("QUOTA_SERVICES", 50),
+    "versions": env_int("QUOTA_VERSIONS", 100),
+    "instances": env_int("QUOTA_INSTANCES", 100),
+    "cpu_millis": env_int("QUOTA_CPU_MILLIS", 32000),
+    "memory_mib": env_int("QUOTA_MEMORY_MIB", 65536),
+}
 RUNTIME_PIDS_LIMIT = env_int("RUNTIME_PIDS_LIMIT", 256)
 # Containers drop every capability; these come back for every app (NET_BIND_SERVICE is
 # added by itself for a port below 1024).

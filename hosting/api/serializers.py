@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from hosting import catalogue, rules
 from hosting.api.fields import EnvField, ParentField
+from hosting.domain import quotas
 from hosting.models import (
     ApiToken,
     Application,
@@ -146,6 +147,7 @@ class ServiceSerializer(ParentOnCreate, serializers.ModelSerializer):
 
     def create(self, validated_data):
         application = validated_data["application"]
+        quotas.check_new_service(application.tenant)
         return Service.objects.create(tenant_id=application.tenant_id, **validated_data)
 
 

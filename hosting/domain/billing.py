@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from hosting.domain import scaling, traffic
+from hosting.domain import quotas, scaling, traffic
 from hosting.models import Tenant, Version
 from hosting.status import VersionStatus
 
@@ -73,6 +73,7 @@ def recharge(tenant: Tenant) -> int:
 
     with transaction.atomic():
         tenant = _lock(tenant, Tenant.Billing.ACTIVE)
+        quotas.check_tenant(tenant)  # an operator may have lowered a quota meanwhile
         versions = list(Version.objects.live().select_for_update()
                         .filter(tenant=tenant, status=S.SUSPENDED).order_by("pk"))
         for version in versions:

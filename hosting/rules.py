@@ -106,6 +106,26 @@ def check_log_paths(paths) -> None:
             )
     if len(set(paths)) != len(paths):
         raise _error("log_paths", _("log_paths must not repeat a path."))
+    for path in paths:
+        if is_whole_filesystem(path):
+            raise _error("log_paths", _(
+                "log_paths: %(path)r is a whole file system or a system directory; name the "
+                "app's own log file or directory (e.g. /var/log/app).") % {"path": path})
+
+
+# Paths that are not an app's logs but the system (or all of it): collecting them would
+# read gigabytes, or kernel files that never end.
+SYSTEM_DIRS = {"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/media",
+               "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp",
+               "/usr", "/var", "/var/log"}
+NEVER_UNDER = ("/proc/", "/sys/", "/dev/")
+
+
+def is_whole_filesystem(path: str) -> bool:
+    if path == STDOUT:
+        return False
+    normal = "/" + "/".join(part for part in path.split("/") if part and part != ".")
+    return normal in SYSTEM_DIRS or normal.startswith(NEVER_UNDER)
 
 
 def check_env_pairs(pairs: list[tuple[str, str]]) -> None:

@@ -230,6 +230,15 @@ METRICS_RETENTION_HOURS = env_int("METRICS_RETENTION_HOURS", 24)
 AUTOSCALE_INTERVAL_SECONDS = env_float("AUTOSCALE_INTERVAL_SECONDS", 5.0)
 HEALTH_CHECK_RETRIES = env_int("HEALTH_CHECK_RETRIES", 3)
 LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 7)
+# Log collection is bounded (README "Security model"): bytes read per instance per pass
+# (past it, the oldest unread bytes are skipped and the log says so), bytes stored per
+# version per UTC day, and characters per stored line.
+LOG_MAX_BYTES_PER_PASS = env_int("LOG_MAX_BYTES_PER_PASS", 1024 * 1024)
+LOG_MAX_BYTES_PER_DAY = env_int("LOG_MAX_BYTES_PER_DAY", 256 * 1024 * 1024)
+LOG_LINE_MAX_CHARS = env_int("LOG_LINE_MAX_CHARS", 8192)
+# A log file larger than this is never read (the engine's archive would stream all of it):
+# collection skips to its end and says so.
+LOG_MAX_FILE_SCAN_BYTES = env_int("LOG_MAX_FILE_SCAN_BYTES", 64 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

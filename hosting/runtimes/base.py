@@ -74,6 +74,22 @@ class LogLine:
     text: str
 
 
+class LogLines(list):
+    """Log lines; `truncated` when the engine had more than the caller's max_bytes."""
+
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class FileChunk:
+    """Bytes [start, start + len(data)) of a file inside an instance that is `size` long;
+    `start` beyond the caller's offset means the bytes in between were skipped."""
+
+    data: bytes
+    start: int
+    size: int
+
+
 @dataclass(frozen=True)
 class ProbeResult:
     """One HTTP health check: `ok` for any non-5xx answer."""
@@ -133,12 +149,17 @@ class Runtime(abc.ABC):
         """Stop (short grace period) and remove; nothing happens if it is gone."""
 
     @abc.abstractmethod
-    def logs(self, name: str, since: datetime | None = None, tail: int | None = None) -> list[LogLine]:
-        """stdout and stderr lines, oldest first, with the engine's timestamps."""
+    def logs(self, name: str, since: datetime | None = None, tail: int | None = None,
+             max_bytes: int | None = None) -> list[LogLine]:
+        """stdout and stderr lines, oldest first, with the engine's timestamps; at most
+        about `max_bytes` of each stream are read (a LogLines with truncated=True then)."""
 
     @abc.abstractmethod
-    def read_files(self, name: str, path: str) -> dict[str, bytes]:
-        """The files at `path` inside the instance (a file or a directory's files)."""
+    def read_files(self, name: str, path: str, offsets: dict[str, int] | None = None,
+                   max_bytes: int | None = None) -> dict[str, FileChunk]:
+        """The files at `path` inside the instance (a file or a directory's files), each
+        from its offset (0 if the file is now shorter) and never more than its last
+        `max_bytes`: memory stays bounded whatever the files' sizes."""
 
     @abc.abstractmethod
     def stats(self, name: str) -> Usage | None:

@@ -25,9 +25,11 @@ from hosting.orchestration import health
 from hosting.runtimes import firewall, specs
 from hosting.runtimes.base import (
     EngineUnavailable,
+    FileChunk,
     ImagePullFailed,
     InstanceSpec,
     LogLine,
+    LogLines,
     NameConflict,
     Observed,
     ProbeResult,
@@ -38,7 +40,8 @@ from hosting.runtimes.base import (
 
 log = logging.getLogger(__name__)
 _FRACTION = re.compile(r"(\.\d{6})\d+")
-MAX_LOG_FILE_BYTES = 16 * 1024 * 1024
+MAX_LOG_FILE_BYTES = 16 * 1024 * 1024  # of one file in one read, when the caller sets no cap
+MAX_LOG_FILES = 100  # files read from one log directory
 CONFLICT_LOOKS, CONFLICT_LOOK_SECONDS = 50, 0.1  # up to 5 s for a concurrent create
 
 
@@ -254,43 +257,52 @@ class LocalRuntime(Runtime):
         self._cpu_samples.pop(name, None)
 
     # Observations -----------------------------------------------------------------
-    def logs(self, name: str, since: datetime | None = None, tail: int | None = None) -> list[LogLine]:
+    def logs(self, name: str, since: datetime | None = None, tail: int | None = None,
+             max_bytes: int | None = None) -> list[LogLine]:
         container = self._container(name)
         if container is None:
             return []
-        lines: list[LogLine] = []
+        lines = LogLines()
         for stream in ("stdout", "stderr"):
             kwargs = {"stdout": stream == "stdout", "stderr": stream == "stderr",
-                      "timestamps": True, "tail": tail if tail is not None else "all"}
+                      "timestamps": True, "tail": tail if tail is not None else "all",
+                      "stream": True, "follow": False}
             if since is not None:
                 kwargs["since"] = int(since.timestamp())
             try:
-                raw = container.logs(**kwargs)
+                raw, cut = _read_capped(container.logs(**kwargs), max_bytes)
             except (APIError, NotFound):
                 continue
             lines.extend(_parse_log_lines(raw, stream))
+            lines.truncated |= cut
         lines.sort(key=lambda line: line.timestamp)  # stable: keeps each stream's order
         return lines
 
-    def read_files(self, name: str, path: str) -> dict[str, bytes]:
+    def read_files(self, name: str, path: str, offsets: dict[str, int] | None = None,
+                   max_bytes: int | None = None) -> dict[str, FileChunk]:
+        """Streams the engine's tar archive: only each file's wanted tail is kept, and a
+        file too large to scan (settings.LOG_MAX_FILE_SCAN_BYTES) is never read at all."""
         container = self._container(name)
         if container is None:
             return {}
         try:
-            chunks, _stat = container.get_archive(path)
-            data = b"".join(chunks)
+            chunks, stat = container.get_archive(path)
         except (APIError, NotFound):
             return {}
-        files: dict[str, bytes] = {}
+        scan = settings.LOG_MAX_FILE_SCAN_BYTES
         parent = os.path.dirname(path.rstrip("/"))
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            for member in tar:
-                if not member.isfile() or member.size > MAX_LOG_FILE_BYTES:
-                    continue
-                extracted = tar.extractfile(member)
-                if extracted is not None:
-                    files[os.path.join(parent, member.name)] = extracted.read()
-        return files
+        try:
+            if _is_regular_file(stat) and int(stat.get("size") or 0) > scan:
+                size = int(stat["size"])  # too large to scan: do not even start
+                return {path: FileChunk(b"", size, size)}
+            return _files_from_tar(_ChunkReader(chunks), parent, offsets or {},
+                                   max_bytes or MAX_LOG_FILE_BYTES, scan)
+        except (tarfile.TarError, APIError, OSError) as exc:
+            log.warning("reading %s from %s failed: %s", path, name, exc)
+            return {}
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
 
     def stats(self, name: str) -> Usage | None:
         """Cores in use since the previous sample this process took (Podman's system
@@ -428,6 +440,79 @@ def _split_ref(image_ref: str) -> tuple[str, str | None]:
     if name and "/" not in tag:
         return name, tag
     return image_ref, "latest"
+
+
+class _ChunkReader(io.RawIOBase):
+    """A file over the engine's chunk iterator, so tarfile can stream it (mode "r|")."""
+
+    def __init__(self, chunks):
+        self._chunks, self._left = iter(chunks), b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._left:
+            self._left = next(self._chunks, None)
+            if self._left is None:
+                self._left = b""
+                return 0
+        size = min(len(buffer), len(self._left))
+        buffer[:size], self._left = self._left[:size], self._left[size:]
+        return size
+
+
+def _is_regular_file(stat: dict) -> bool:
+    """The engine's path stat (X-Docker-Container-Path-Stat): no directory, no special bits."""
+    return isinstance(stat, dict) and not int(stat.get("mode") or 0) & (0xFFF << 20)
+
+
+def _files_from_tar(reader, parent: str, offsets: dict[str, int], cap: int,
+                    scan: int | None = None) -> dict[str, FileChunk]:
+    """Each file's wanted bytes. A member larger than `scan` is not read: it is reported
+    as read to its end and the stream stops there (reading past it would mean reading
+    it), so such a file belongs in a log path of its own."""
+    files: dict[str, FileChunk] = {}
+    with tarfile.open(fileobj=io.BufferedReader(reader, 1 << 16), mode="r|") as tar:
+        for member in tar:
+            if not member.isfile() or len(files) >= MAX_LOG_FILES:
+                continue
+            full = os.path.join(parent, member.name)
+            if scan is not None and member.size > scan:
+                files[full] = FileChunk(b"", member.size, member.size)
+                break
+            offset = offsets.get(full, 0)
+            offset = 0 if member.size < offset else offset  # truncated or rotated
+            start = max(offset, member.size - cap)  # more than the cap: keep the newest
+            extracted = tar.extractfile(member)
+            _skip(extracted, start)
+            files[full] = FileChunk(extracted.read(member.size - start), start, member.size)
+    return files
+
+
+def _skip(stream, count: int, block: int = 1 << 16) -> None:
+    """Read and forget `count` bytes (a tar stream cannot seek): memory stays one block."""
+    while count > 0:
+        got = len(stream.read(min(block, count)))
+        if not got:
+            return
+        count -= got
+
+
+def _read_capped(chunks, max_bytes: int | None) -> tuple[bytes, bool]:
+    """At most about max_bytes of a log stream, cut at a line's end; True when cut."""
+    if isinstance(chunks, bytes):
+        chunks = [chunks]
+    parts, total = [], 0
+    for chunk in chunks:
+        parts.append(chunk)
+        total += len(chunk)
+        if max_bytes is not None and total > max_bytes:
+            if hasattr(chunks, "close"):
+                chunks.close()
+            data = b"".join(parts)[:max_bytes]
+            return data[: data.rfind(b"\n") + 1], True
+    return b"".join(parts), False
 
 
 def _parse_log_lines(raw: bytes, stream: str) -> list[LogLine]:

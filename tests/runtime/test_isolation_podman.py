@@ -140,3 +140,33 @@ def _get(port: int) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+SPARSE_GIB = 2
+RSS_CAP_MIB = 64  # documented in README "Security model": reading logs stays under it
+
+
+def test_a_sparse_multi_gib_log_file_leaves_the_worker_memory_bounded(runtime, podman_engine,
+                                                                     test_images):
+    import resource
+
+    observed = runtime.ensure(tenant_spec(test_images["httpd"], podman_engine.namespace, 1, "big"))
+    container = runtime.client.containers.get(observed.name)
+    made = container.exec_run(["/bin/busybox", "sh", "-c", f"echo first > /www/big.log && "
+                               f"/bin/busybox truncate -s {SPARSE_GIB}G /www/big.log && "
+                               f"echo last line >> /www/big.log && mkdir /www/mid && "
+                               f"/bin/busybox truncate -s 48M /www/mid/mid.log && "
+                               f"echo last line >> /www/mid/mid.log"])
+    assert made.exit_code == 0, made.output
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB, the peak so far
+    for path in ("/www/big.log", "/www"):  # the file itself, and the directory holding it
+        files = runtime.read_files(observed.name, path, max_bytes=1 << 20)
+        chunk = files["/www/big.log"]
+        assert chunk.size == (SPARSE_GIB << 30) + len("last line\n")
+        assert (chunk.data, chunk.start) == (b"", chunk.size)  # skipped, and the caller knows
+    # Below LOG_MAX_FILE_SCAN_BYTES (64 MiB) a file is streamed, keeping its newest bytes.
+    chunk = runtime.read_files(observed.name, "/www/mid", max_bytes=1 << 20)["/www/mid/mid.log"]
+    assert chunk.data.endswith(b"last line\n") and len(chunk.data) == 1 << 20
+    assert chunk.start == chunk.size - (1 << 20)
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mib < RSS_CAP_MIB

@@ -85,6 +85,18 @@ def check_replicas(min_replicas, max_replicas) -> None:
         )
 
 
+PREVIEW_LABEL_CHARS = 10
+_LABEL_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def preview_label() -> str:
+    """10 random characters (about 51 bits) for a version's preview host; lowercase and
+    digits, so the host stays a valid DNS label."""
+    import secrets
+
+    return "".join(secrets.choice(_LABEL_ALPHABET) for _ in range(PREVIEW_LABEL_CHARS))
+
+
 def check_log_paths(paths) -> None:
     if not isinstance(paths, list) or not paths:
         raise _error("log_paths", _("log_paths must list at least one path (e.g. stdout)."))

@@ -3,6 +3,7 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("SECRETS_KEY", "dGVzdC1vbmx5LXNlY3JldHMta2V5LTMyLWJ5dGVzISE=")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 if "REGISTRY_HOST" not in os.environ:
     # Tests reach only registries they start themselves (their fixtures set REGISTRY_HOST

@@ -16,7 +16,7 @@ from hosting.models import TrafficPolicy
 TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 STEP1_FIELDS = ("image_tag", "port", "traffic_policy", "description")
 STEP2_FIELDS = ("resource_spec", "min_replicas", "max_replicas", "cpu_target", "log_paths",
-                "initial_delay_seconds", "env")
+                "initial_delay_seconds", "env", "secret_env")
 
 
 @dataclass
@@ -33,10 +33,14 @@ class VersionConfig:
     initial_delay_seconds: int = rules.INITIAL_DELAY_DEFAULT
     # (name, value) pairs rather than a dict, so duplicate names can be reported.
     env: list = field(default_factory=list)
+    # (name, sealed value) pairs: only ever sealed here (hosting/sealed.py), so a config
+    # kept in a session or pre-filled from a version never holds a secret in clear.
+    secret_env: list = field(default_factory=list)
 
     def as_model_fields(self) -> dict:
         data = asdict(self)
         data["env"] = [[name, value] for name, value in self.env]
+        data["secret_env"] = [[name, token] for name, token in self.secret_env]
         spec = catalogue.BY_KEY[self.resource_spec]
         data.update(cpu_millis=spec.cpu_millis, memory_mib=spec.memory_mib)
         return data
@@ -46,6 +50,7 @@ class VersionConfig:
         """Pre-fill for the next version (the wizard starts from the latest one)."""
         values = {name: getattr(version, name) for name in STEP1_FIELDS + STEP2_FIELDS}
         values["env"] = [tuple(pair) for pair in version.env]
+        values["secret_env"] = [tuple(pair) for pair in version.secret_env]
         values["log_paths"] = list(version.log_paths)
         return cls(**values)
 
@@ -74,7 +79,23 @@ CHECKS = {
     "log_paths": lambda c: rules.check_log_paths(c.log_paths),
     "initial_delay_seconds": lambda c: rules.check_initial_delay(c.initial_delay_seconds),
     "env": lambda c: rules.check_env_pairs(c.env),
+    "secret_env": lambda c: _check_secret_names(c),
 }
+
+
+def _check_secret_names(cfg: VersionConfig) -> None:
+    """Secret names follow the env rules and never repeat a plain variable's name."""
+    names = [name for name, _token in cfg.secret_env]
+    try:
+        rules.check_env_pairs([(name, "") for name in names])
+    except ValidationError as exc:
+        raise ValidationError({"secret_env": [f"secret_env ({message})"
+                                              for message in exc.message_dict["env"]]}) from exc
+    both = sorted(set(names) & {name for name, _value in cfg.env})
+    if both:
+        raise ValidationError({"secret_env": [_("secret_env: %(names)s also set in env; a "
+                                                "variable is either secret or not.")
+                                              % {"names": ", ".join(both)}]})
 
 
 def validate_step(cfg: VersionConfig, fields) -> None:

@@ -52,6 +52,8 @@ class Version(models.Model):
     initial_delay_seconds = models.PositiveIntegerField(default=rules.INITIAL_DELAY_DEFAULT)
     # [[name, value], ...]: a list keeps the user's order (PostgreSQL's jsonb sorts keys).
     env = models.JSONField(default=list, blank=True)
+    # [[name, sealed value], ...]: write-only secrets, sealed at rest (hosting/sealed.py).
+    secret_env = models.JSONField(default=list, blank=True)
 
     # Observed and controlled state.
     status = models.CharField(max_length=20, choices=VersionStatus.choices,
@@ -69,6 +71,9 @@ class Version(models.Model):
     created = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Random part of the preview host (rules.preview_label), drawn when the version is made.
+    preview_label = models.CharField(max_length=16, blank=True, editable=False,
+                                     default=rules.preview_label)
     idempotency_key = models.CharField(max_length=100, blank=True, editable=False)
 
     objects = VersionQuerySet.as_manager()
@@ -95,7 +100,10 @@ class Version(models.Model):
 
     @property
     def preview_host(self) -> str:
-        return f"{self.name}.preview.{self.service.tenant.slug}.{settings.APPS_DOMAIN}"
+        """`<name>-<random label>.preview.<tenant>.<domain>`: the label makes a version
+        held at 0% unreachable for whoever merely knows (or counts) its sequence."""
+        first = f"{self.name}-{self.preview_label}" if self.preview_label else self.name
+        return f"{first}.preview.{self.service.tenant.slug}.{settings.APPS_DOMAIN}"
 
     @property
     def preview_url(self) -> str:

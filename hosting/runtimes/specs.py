@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from hosting import sealed
 from hosting.domain import hardening
 from hosting.models import Instance, Version
 from hosting.runtimes.base import InstanceSpec
@@ -67,6 +68,13 @@ def mem_bytes(memory_mib: int) -> int:
     return memory_mib * 1024 * 1024
 
 
+def environment(version: Version) -> dict[str, str]:
+    """Plain variables and the unsealed secrets: the only place a secret is in clear."""
+    env = {str(k): str(v) for k, v in version.env}
+    env.update({str(name): sealed.unseal(token) for name, token in version.secret_env})
+    return env
+
+
 def instance_spec(version: Version, ordinal: int) -> InstanceSpec:
     name = Instance.name_for(version, ordinal)
     return InstanceSpec(
@@ -74,7 +82,7 @@ def instance_spec(version: Version, ordinal: int) -> InstanceSpec:
         instance_name=name,
         image=version.image_ref,
         labels=labels_for(version, ordinal),
-        env={str(k): str(v) for k, v in version.env},
+        env=environment(version),
         port=version.port,
         nano_cpus=nano_cpus(version.cpu_millis),
         mem_limit=mem_bytes(version.memory_mib),

@@ -54,7 +54,8 @@ def test_version_json_carries_the_contract_fields(alice, svc):
     assert body["name"] == "testservice-001"
     assert body["status"] == "normal"
     assert body["traffic_percent"] == 0
-    assert body["preview_url"] == "http://testservice-001.preview.alpha.apps.localhost:8080/"
+    assert body["preview_url"] == (f"http://testservice-001-{version.preview_label}"
+                                   ".preview.alpha.apps.localhost:8080/")
     assert body["image_digest"] == "sha256:" + "a" * 64
     assert (body["instances_running"], body["instances_desired"], body["saturated"]) == (1, 2, True)
 

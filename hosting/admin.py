@@ -170,3 +170,12 @@ class VersionEventAdmin(admin.ModelAdmin):
     list_filter = ["level", "kind"]
     search_fields = ["version__name", "message", "detail"]
     readonly_fields = ["version", "created", "kind", "level", "message", "detail"]
+
+
+def _admin_login_form():
+    from console.forms import AdminLoginForm  # console imports hosting: resolve late
+
+    return AdminLoginForm
+
+
+admin.site.login_form = _admin_login_form()

@@ -105,6 +105,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Failed logins (console, admin, registry tokens) and API-key creation are throttled in
+# the shared cache (hosting/logins.py).
+AUTHENTICATION_BACKENDS = ["hosting.logins.ThrottledModelBackend"]
+LOGIN_FAILURES_MAX = env_int("LOGIN_FAILURES_MAX", 5)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+TOKEN_CREATES_PER_HOUR = env_int("TOKEN_CREATES_PER_HOUR", 20)
+LOGIN_THROTTLE_CACHE = env_str("LOGIN_THROTTLE_CACHE", "default")  # an alias in CACHES
+# Request bodies and .env uploads are capped before anything is parsed or stored.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
+ENV_UPLOAD_MAX_BYTES = env_int("ENV_UPLOAD_MAX_BYTES", 64 * 1024)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"

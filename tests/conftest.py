@@ -37,3 +37,11 @@ def task_sends(monkeypatch) -> list:
         monkeypatch.setattr(getattr(tasks, name), "delay",
                             lambda *args, _name=name: sent.append((_name, args)))
     return sent
+
+
+@pytest.fixture(autouse=True)
+def fresh_login_counts():
+    """Failed-login and token-creation counts start at zero in every test."""
+    from django.core.cache import caches
+
+    caches["logins"].clear()

@@ -24,4 +24,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 # No collectstatic before tests: serve from the finders with plain names.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 WHITENOISE_USE_FINDERS = True
+# Login and token-creation counts per test process, cleared before each test
+# (tests/conftest.py): test runs sharing one Redis never lock each other's "alice".
+CACHES = {**CACHES, "logins": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",  # noqa: F405
+                               "LOCATION": "logins"}}
+LOGIN_THROTTLE_CACHE = "logins"
 WHITENOISE_AUTOREFRESH = True

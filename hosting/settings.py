@@ -1,17 +1,20 @@
 """Settings for the hosting platform, all read from the environment.
 
 Embedded defaults (SQLite, local Podman, local registry and router on loopback) make
-`make run` work with no configuration; production sets DEBUG=0 and SECRET_KEY.
+`make run` work with no configuration; production sets DEBUG=0 and SECRET_KEY. The file
+HOSTING_LOCAL_ENV (default var/local.env, which `make run` writes with a SECRET_KEY)
+supplies defaults, so `python manage.py ...` next to `make run` needs no environment.
 """
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from hosting.env import env_bool, env_float, env_int, env_list, env_str
+from hosting.env import env_bool, env_float, env_int, env_list, env_str, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HOSTING_VAR_DIR", str(BASE_DIR / "var")))
+load_env_file(env_str("HOSTING_LOCAL_ENV", str(VAR_DIR / "local.env")))
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
@@ -162,10 +165,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+# Two lanes: control work (router sync, autoscale tick, traffic, wake-ups, reconcile)
+# never queues behind deploys (steps that pull images and start containers).
+CELERY_TASK_DEFAULT_QUEUE = "control"
+CELERY_TASK_ROUTES = {"hosting.deploy_version": {"queue": "deploy"},
+                      "hosting.delete_version": {"queue": "deploy"},
+                      "hosting.collect_observations": {"queue": "deploy"}}
 RECONCILE_INTERVAL_SECONDS = env_float("RECONCILE_INTERVAL_SECONDS", 5.0)
 # A deploy in creating/adjusting whose lease (renewed by the running deploy) expired and
 # that recorded nothing for this long is started again by the reconcile pass.
 DEPLOY_STALL_SECONDS = env_float("DEPLOY_STALL_SECONDS", 120.0)
+# A deploy's scheduled look this late (its message lost) is restarted by reconcile.
+DEPLOY_OVERDUE_SECONDS = env_float("DEPLOY_OVERDUE_SECONDS", 5.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -243,6 +254,15 @@ METRICS_INTERVAL_SECONDS = env_float("METRICS_INTERVAL_SECONDS", 10.0)
 METRICS_RETENTION_HOURS = env_int("METRICS_RETENTION_HOURS", 24)
 AUTOSCALE_INTERVAL_SECONDS = env_float("AUTOSCALE_INTERVAL_SECONDS", 5.0)
 HEALTH_CHECK_RETRIES = env_int("HEALTH_CHECK_RETRIES", 3)
+# A healthy instance is probed this often by the reconcile pass (staggered); one that
+# failed its last probe, or is not ready yet, on every pass.
+HEALTH_PROBE_INTERVAL_SECONDS = env_float("HEALTH_PROBE_INTERVAL_SECONDS", 30.0)
+# The reconcile pass lists every container this often; in between it keeps its last
+# listing up to date (hosting/orchestration/fleet.py).
+RECONCILE_FULL_LIST_SECONDS = env_float("RECONCILE_FULL_LIST_SECONDS", 30.0)
+# Each instance's logs and memory are collected this often (staggered); the CPU of
+# versions with traffic on every observation tick (the autoscaler reads it).
+OBSERVE_INTERVAL_SECONDS = env_float("OBSERVE_INTERVAL_SECONDS", 15.0)
 LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 7)
 # Log collection is bounded (README "Security model"): bytes read per instance per pass
 # (past it, the oldest unread bytes are skipped and the log says so), bytes stored per
@@ -259,4 +279,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's own console handler (DEBUG only) would print every django.* line a
+    # second time beside the root's.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }

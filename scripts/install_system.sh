@@ -17,7 +17,7 @@ set -eu
 # netavark, aardvark-dns, iptables and catatonit are podman's recommends that
 # matter here: without them --no-install-recommends can leave podman on the
 # CNI network backend, without port publishing rules or without --init.
-PACKAGES="podman runc docker-registry haproxy redis-server postgresql chromium busybox-static
+PACKAGES="podman runc docker-registry haproxy redis-server postgresql chromium busybox-static podman-compose debootstrap
 uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables catatonit gettext fonts-wqy-microhei wrk
 ${HOSTING_EXTRA_PACKAGES:-}"
 INSECURE="${HOSTING_INSECURE_REGISTRY:-127.0.0.1}"

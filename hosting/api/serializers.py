@@ -5,7 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from hosting import catalogue, rules, sealed
+from hosting import access, catalogue, rules, sealed
 from hosting.api.fields import EnvField, ParentField
 from hosting.domain import quotas
 from hosting.models import (
@@ -79,7 +79,8 @@ class ParentOnCreate:
 
 class ProjectSerializer(ParentOnCreate, serializers.ModelSerializer):
     parent_field = "tenant"
-    tenant = ParentField(queryset=Tenant.objects.all())
+    tenant = ParentField(queryset=Tenant.objects.all(), required=False,
+                         help_text="Optional when you belong to exactly one tenant.")
 
     class Meta:
         model = Project
@@ -88,10 +89,20 @@ class ProjectSerializer(ParentOnCreate, serializers.ModelSerializer):
         validators = []  # uniqueness is checked below, with the tenant of a new or existing project
 
     def validate(self, attrs):
+        if self.instance is None and "tenant" not in attrs:
+            attrs["tenant"] = self.fields["tenant"].to_internal_value(self._only_tenant())
         tenant = attrs.get("tenant") or self.instance.tenant
         self.check_unique(attrs, Project, {"tenant": tenant},
                           "A project named %(name)s already exists in this tenant.")
         return attrs
+
+    def _only_tenant(self) -> int:
+        """The caller's one tenant (roles still apply: a viewer gets 403)."""
+        tenant_id = access.only_tenant_id(self.context["request"].user)
+        if tenant_id is None:
+            raise serializers.ValidationError({"tenant": [
+                "tenant is required: you belong to several tenants (or none); name one by id."]})
+        return tenant_id
 
 
 class ApplicationSerializer(ParentOnCreate, serializers.ModelSerializer):
@@ -245,9 +256,15 @@ class VersionCreateSerializer(serializers.Serializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
+    """An event as data (`code`, `params`) and as text in the reader's language
+    (Accept-Language); `message` is the same text, kept for older clients."""
+
+    text = serializers.CharField(read_only=True)
+    message = serializers.CharField(source="text", read_only=True)
+
     class Meta:
         model = VersionEvent
-        fields = ["id", "created", "kind", "level", "message", "detail"]
+        fields = ["id", "created", "kind", "level", "code", "params", "text", "message", "detail"]
 
 
 class LogLineSerializer(serializers.ModelSerializer):

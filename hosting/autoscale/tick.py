@@ -12,6 +12,7 @@ from django.utils import timezone
 from hosting.autoscale.policy import Decision, Inputs, decide
 from hosting.domain import quotas, scaling
 from hosting.models import Version
+from hosting.reasons import reason
 from hosting.status import VersionStatus
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def autoscale(version_id: int, now=None) -> Decision | None:
         decision = within_quota(version, decide(inputs))
         if decision.delta:
             target = scaling.clamp(version, version.desired_instances + decision.delta)
-            scaling.set_desired(version, target, decision.reason)
+            scaling.set_desired(version, target, decision.why or decision.reason)
         mark_saturated(version, decision)
     return decision
 
@@ -64,10 +65,10 @@ def mark_saturated(version: Version, decision: Decision) -> None:
     Version.objects.filter(pk=version.pk).update(saturated=decision.saturated)
     version.saturated = decision.saturated
     if decision.saturated:
-        version.record("saturated", f"Saturated: {decision.reason}; no instance can be added.",
-                       level="warning")
+        why = decision.why.as_param() if decision.why else decision.reason
+        version.record("saturated", reason("scale.saturated", why=why), level="warning")
     else:
-        version.record("saturated", "No longer saturated.")
+        version.record("saturated", reason("scale.unsaturated"))
 
 
 def autoscale_all() -> dict[int, Decision]:

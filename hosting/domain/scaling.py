@@ -3,9 +3,9 @@
 Deploy, the autoscaler, the idle check and the activator's wake-up all change it here,
 each clamped by the version's rules, and then ask the worker to converge that version.
 """
-from django.db import transaction
 from django.utils import timezone
 
+from hosting import enqueue, reasons
 from hosting.models import Version
 from hosting.status import VersionStatus
 
@@ -27,7 +27,8 @@ def clamp(version: Version, count: int) -> int:
     return max(version.min_replicas, min(version.max_replicas, count))
 
 
-def set_desired(version: Version, count: int, reason: str, scaled: bool = True) -> bool:
+def set_desired(version: Version, count: int, reason: reasons.Reason | str,
+                scaled: bool = True) -> bool:
     """Store a new desired count (unclamped callers beware) and enqueue convergence."""
     if version.desired_instances == count:
         return False
@@ -38,7 +39,8 @@ def set_desired(version: Version, count: int, reason: str, scaled: bool = True) 
     version.desired_instances = count
     if scaled:
         version.last_scaled = now
-    version.record("scale", f"Instances {before} → {count}: {reason}")
+    why = reason.as_param() if isinstance(reason, reasons.Reason) else reason
+    version.record("scale", reasons.reason("scale.changed", before=before, after=count, why=why))
     enqueue_converge(version.pk)
     return True
 
@@ -55,10 +57,8 @@ def wake(version: Version) -> bool:
     if allowed < 1:
         version.record("quota", f"Not woken: the tenant's quota {bound} is reached.", level="warning")
         return False
-    return set_desired(version, max(1, version.min_replicas), "a request arrived (cold start)")
+    return set_desired(version, max(1, version.min_replicas), reasons.reason("scale.cold_start"))
 
 
 def enqueue_converge(version_id: int) -> None:
-    from hosting import tasks
-
-    transaction.on_commit(lambda: tasks.converge_version.delay(version_id))
+    enqueue.converge(version_id)

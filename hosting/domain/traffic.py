@@ -3,7 +3,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from hosting import enqueue
 from hosting.models import Service, Version
+from hosting.reasons import reason
 from hosting.status import VersionStatus
 
 
@@ -50,7 +52,7 @@ def _apply(version: Version, percent: int) -> None:
     before = version.traffic_percent
     version.traffic_percent = percent
     version.save(update_fields=["traffic_percent"])
-    version.record("traffic", _("Traffic changed from %(a)d%% to %(b)d%%.") % {"a": before, "b": percent})
+    version.record("traffic", reason("traffic.changed", before=before, after=percent))
 
 
 def open_full(version: Version) -> None:
@@ -60,6 +62,4 @@ def open_full(version: Version) -> None:
 
 def enqueue_router_sync() -> None:
     """Apply the database's split to the router once the transaction commits."""
-    from hosting import tasks
-
-    transaction.on_commit(tasks.sync_router.delay)
+    enqueue.sync_router()

@@ -10,10 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hosting import rules
+from hosting import enqueue, rules
 from hosting.domain import billing, quotas
 from hosting.domain.config import VersionConfig, validate_config
 from hosting.models import Service, Tenant, Version
+from hosting.reasons import reason
 from hosting.status import VersionStatus
 
 
@@ -23,6 +24,17 @@ class VersionLimitReached(ValidationError):
 
 def live_version_count(service: Service) -> int:
     return service.versions.live().count()
+
+
+def starting_config(service: Service) -> VersionConfig:
+    """A new version's starting config, for the wizard and the API alike: the latest
+    live version's config (a change is a new version), or the product defaults for a
+    first one. The image tag and the description are the new version's own: neither
+    carries over."""
+    latest = service.versions.live().order_by("-sequence").first()
+    config = VersionConfig.from_version(latest) if latest else VersionConfig()
+    config.image_tag, config.description = "", ""
+    return config
 
 
 def create_version(service: Service, config: VersionConfig, user=None,
@@ -54,8 +66,8 @@ def create_version(service: Service, config: VersionConfig, user=None,
         )
         # Saved first, so it counts; over a quota, the transaction rolls it all back.
         quotas.check_tenant(locked.tenant)
-        version.record("created", _("Version %(name)s created.") % {"name": version.name})
-        _enqueue("deploy_version", version.pk)
+        version.record("created", reason("version.created", name=version.name))
+        enqueue.deploy(version.pk)
     return version
 
 
@@ -76,9 +88,9 @@ def delete_version(version: Version, user=None) -> Version:
                   "another version first.") % {"name": version.name, "pct": version.traffic_percent},
                 code="holds_traffic",
             )
-        version.set_status(VersionStatus.DELETING, _("Deletion requested."),
+        version.set_status(VersionStatus.DELETING, reason("version.deleting"),
                            deleted_at=timezone.now(), traffic_percent=0, desired_instances=0)
-        _enqueue("delete_version", version.pk)
+        enqueue.delete(version.pk)
     return version
 
 
@@ -98,14 +110,7 @@ def redeploy(version: Version) -> Version:
                 % {"name": version.name, "status": version.get_status_display()},
                 code="not_redeployable",
             )
-        version.set_status(VersionStatus.CREATING, _("Redeploy requested."))
-        _enqueue("deploy_version", version.pk)
+        version.set_status(VersionStatus.CREATING, reason("version.redeploy"), next_check_at=None)
+        enqueue.deploy(version.pk)
     return version
 
-
-def _enqueue(task_name: str, *args) -> None:
-    """Send the task only once the transaction commits, so the worker sees the rows."""
-    from hosting import tasks
-
-    task = getattr(tasks, task_name)
-    transaction.on_commit(lambda: task.delay(*args))

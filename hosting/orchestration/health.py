@@ -8,36 +8,15 @@ gets settings.HEALTH_CHECK_RETRIES more attempts before it is declared failed.
 """
 from __future__ import annotations
 
-import http.client
 import time
 from collections.abc import Callable
 
 from django.conf import settings
 
+from hosting.reasons import Reason, reason
 from hosting.runtimes.base import ProbeResult
 
 POLL_SECONDS = 0.02
-
-
-def http_get(host: str, port: int, timeout: float) -> ProbeResult:
-    """GET / once; classify the outcome in the words the error log uses."""
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
-    try:
-        conn.request("GET", "/", headers={"User-Agent": "hosting-health-check"})
-        status = conn.getresponse().status
-    except ConnectionRefusedError:
-        return ProbeResult(False, "refused")
-    except TimeoutError:
-        return ProbeResult(False, "timeout")
-    except (OSError, http.client.HTTPException) as exc:
-        # Reset or closed without an answer: the port forwarder accepted but nothing
-        # inside answered (yet).
-        return ProbeResult(False, "error", detail=f"{type(exc).__name__}: {exc}")
-    finally:
-        conn.close()
-    if status >= 500:
-        return ProbeResult(False, "http_5xx", status=status)
-    return ProbeResult(True, "answered", status=status)
 
 
 def attempts() -> int:
@@ -79,15 +58,14 @@ def check_with_retries(probe: Callable[[float], ProbeResult],
     return result, attempts()
 
 
-def describe_failure(result: ProbeResult, port: int, window: float) -> str:
-    """A sentence for the error log."""
+def describe_failure(result: ProbeResult, port: int, window: float) -> Reason:
+    """Why a check failed, as a reason (rendered in the reader's language)."""
     if result.reason == "refused":
-        return f"Nothing is listening on port {port} inside the container (connection refused)."
+        return reason("failure.refused", port=port)
     if result.reason == "timeout":
-        return (f"The health check timed out: GET / on port {port} got no answer within "
-                f"{window:g} s.")
+        return reason("failure.timeout", port=port, window=f"{window:g}")
     if result.reason == "http_5xx":
-        return f"GET / on port {port} answered HTTP {result.status} (a server error)."
+        return reason("failure.http_5xx", port=port, status=result.status)
     if result.reason == "no_port":
-        return f"Port {port} of the container is not published, so it cannot be checked."
-    return f"GET / on port {port} failed: {result.detail or result.reason}."
+        return reason("failure.no_port", port=port)
+    return reason("failure.probe_error", port=port, error=result.detail or result.reason)

@@ -1,7 +1,7 @@
 """Run HAProxy for the platform: `python -m hosting.router` (what `make run` starts).
 
 Writes the config rendered from the database, then replaces this process with HAProxy's
-master (foreground, master-worker), so honcho's signals reach HAProxy directly. Later
+master (foreground, master-worker), so the supervisor's signals reach HAProxy directly. Later
 changes arrive through `hosting.router.sync()` (reloads via the master CLI, weights via
 the runtime API).
 """

@@ -52,7 +52,7 @@ class Paths:
 
 
 def command_line(paths: Paths, binary: str = "haproxy") -> list[str]:
-    """Foreground master-worker HAProxy (what honcho and the test fixture run)."""
+    """Foreground master-worker HAProxy (what `make run` and the test fixture run)."""
     return [binary, "-W", "-S", f"{paths.master_socket},mode,600", "-f", str(paths.config),
             "-p", str(paths.pid_file)]
 

@@ -21,7 +21,6 @@ import docker
 from django.conf import settings
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
-from hosting.orchestration import health
 from hosting.runtimes import firewall, specs
 from hosting.runtimes.base import (
     EngineUnavailable,
@@ -37,12 +36,14 @@ from hosting.runtimes.base import (
     RuntimeFailure,
     Usage,
 )
+from hosting.runtimes.probe import http_get
 
 log = logging.getLogger(__name__)
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 MAX_LOG_FILE_BYTES = 16 * 1024 * 1024  # of one file in one read, when the caller sets no cap
 MAX_LOG_FILES = 100  # files read from one log directory
 CONFLICT_LOOKS, CONFLICT_LOOK_SECONDS = 50, 0.1  # up to 5 s for a concurrent create
+NEVER_STARTED = {"created", "configured"}  # Docker and Podman names for a container not yet started
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -136,7 +137,12 @@ class LocalRuntime(Runtime):
     def ensure(self, spec: InstanceSpec) -> Observed:
         existing = self._container(spec.name)
         if existing is not None:
-            return _owned(self._observed(existing), spec)
+            observed = _owned(self._observed(existing), spec)  # another's: NameConflict
+            if existing.status in NEVER_STARTED:
+                # Created by a call the engine never finished (its API service was
+                # killed between create and start): start it now.
+                return self._start(existing, spec)
+            return observed
         network = self._network(spec)
         try:
             container = self._create(spec, network)
@@ -149,6 +155,9 @@ class LocalRuntime(Runtime):
                     return _owned(found, spec)
             raise RuntimeFailure(f"The container {spec.name} could not be created: "
                                  f"{exc.explanation or exc}") from exc
+        return self._start(container, spec)
+
+    def _start(self, container, spec: InstanceSpec) -> Observed:
         try:
             container.start()
         except APIError as exc:
@@ -327,7 +336,7 @@ class LocalRuntime(Runtime):
     def probe(self, observed: Observed, port: int, timeout: float) -> ProbeResult:
         if observed.host_port is None:
             return ProbeResult(False, "no_port")
-        return health.http_get("127.0.0.1", observed.host_port, timeout)
+        return http_get("127.0.0.1", observed.host_port, timeout)
 
     def listening_ports(self, name: str) -> list[int] | None:
         """Read /proc/<pid>/net/tcp from the host when we can (no binary needed in the

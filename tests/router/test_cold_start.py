@@ -5,8 +5,9 @@ import pytest
 
 from hosting.domain.traffic import set_traffic
 from hosting.models import Version
-from hosting.orchestration import deploy
+from tests.base import deploy_now
 from tests.runtime.conftest import new_version
+from tests.servers.podman import version_filter
 
 pytestmark = pytest.mark.integration
 BODY = b"hosting testimage httpd ok"
@@ -24,7 +25,7 @@ def asleep(world, podman, registry_server, push_test_image, no_broker, router, s
     settings.HEALTH_CHECK_TIMEOUT_SECONDS = 0.5
     push_test_image("alpha/testservice", "v1", image="httpd")
     version = new_version(world["svc"], min_replicas=0, max_replicas=2)
-    deploy.deploy(version.pk)
+    deploy_now(version.pk)
     version = Version.objects.get(pk=version.pk)
     assert (version.status, version.desired_instances) == ("normal", 0), version.latest_error()
     set_traffic(world["svc"], {version.pk: 100})
@@ -50,4 +51,4 @@ def test_twenty_concurrent_first_requests_start_one_instance(asleep, router, act
     assert all(BODY in body for _, body, _ in answers)
     assert activator.wakes == 1
     assert asleep.events.filter(kind="scale").count() == 1
-    assert len(podman.containers.list(filters={"label": f"hosting.version={asleep.pk}"})) == 1
+    assert len(podman.containers.list(filters=version_filter(asleep))) == 1

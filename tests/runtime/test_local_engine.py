@@ -45,6 +45,17 @@ def test_it_runs_an_instance_with_env_limits_labels_on_loopback(runtime, podman,
     assert runtime.ensure(spec).id == observed.id  # idempotent
 
 
+def test_it_starts_the_container_an_interrupted_call_left_created(runtime, podman,
+                                                                    podman_engine, test_images):
+    # An engine killed between create and start leaves the container created, never run.
+    spec = spec_for(test_images["httpd"], "created", podman_engine.namespace)
+    podman.containers.create(spec.image, name=spec.name, labels=spec.labels,
+                             ports={"8080/tcp": ("127.0.0.1", None)})
+    observed = runtime.ensure(spec)
+    assert observed.running and observed.host_port
+    assert wait_for(lambda: _get(f"http://127.0.0.1:{observed.host_port}/"))
+
+
 def test_it_observes_by_label_and_removes(runtime, podman_engine, test_images):
     spec = spec_for(test_images["httpd"], "obs", podman_engine.namespace)
     runtime.ensure(spec)

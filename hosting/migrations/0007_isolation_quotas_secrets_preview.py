@@ -8,7 +8,7 @@ import hosting.rules
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hosting', '0005_deploy_lease'),
+        ('hosting', '0006_control_next_check_and_event_codes'),
     ]
 
     operations = [

@@ -4,10 +4,13 @@ Every rule lives in hosting.rules; these forms only call it, so the console, the
 admin report the same messages.
 """
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from hosting import rules
+from hosting import logins, rules
+from hosting.domain import quotas
 from hosting.models import Application, Project, Service
 
 
@@ -87,8 +90,28 @@ class ServiceForm(forms.ModelForm):
         errors = check_service_name(self.instance.application.tenant, name)
         if errors:
             raise ValidationError(errors)
+        quotas.check_new_service(self.instance.application.tenant)
         return name
 
 
 class TokenForm(forms.Form):
     name = forms.CharField(label=_("Token name"), max_length=100, initial="default")
+
+
+class ThrottledLoginMixin:
+    """Say why a locked account or address cannot log in (hosting/logins.py), instead of
+    the usual 'wrong password' that would send the user guessing again."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username") or ""
+        if logins.locked(username, logins.address_of(self.request)):
+            raise ValidationError(logins.locked_message(), code="throttled")
+        return super().clean()
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    pass

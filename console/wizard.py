@@ -7,8 +7,9 @@ hosting.domain.config.validate_step.
 from dataclasses import asdict
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
-from hosting import envfile
+from hosting import envfile, rules
 from hosting.domain.config import STEP1_FIELDS, STEP2_FIELDS, VersionConfig, validate_step
 from hosting.domain.versions import starting_config
 from hosting.models import Service
@@ -141,4 +142,8 @@ def import_env(draft: dict, text: str) -> dict:
     imported = envfile.parse_any(text)  # raises ValidationError({"env": ...})
     names = {name for name, _value in imported}
     kept = [pair for pair in draft["env"] if pair[0] not in names]
-    return {**draft, "env": kept + [[name, value] for name, value in imported]}
+    merged = kept + [[name, value] for name, value in imported]
+    if len(merged) > rules.ENV_VARS_MAX:  # refused before the draft (the session) holds it
+        raise ValidationError({"env": [_("env may hold at most %(max)d variables.")
+                                       % {"max": rules.ENV_VARS_MAX}]})
+    return {**draft, "env": merged}

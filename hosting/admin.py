@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from hosting.domain import billing, catalog
+from hosting.domain import billing, catalog, quotas
 from hosting.domain import versions as version_rules
 from hosting.models import (
     ApiToken,
@@ -54,7 +54,12 @@ class TenantAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Recharge and restore versions"), permissions=["change"])
     def recharge(self, request, queryset) -> None:
-        counts = [billing.recharge(tenant) for tenant in queryset]
+        counts = []
+        for tenant in queryset:
+            try:
+                counts.append(billing.recharge(tenant))
+            except quotas.QuotaExceeded as exc:  # nothing of this tenant changed
+                self.message_user(request, exc.messages[0], messages.ERROR)
         self.message_user(request, ngettext(
             "%(tenants)d tenant recharged; %(versions)d version is being restored.",
             "%(tenants)d tenant(s) recharged; %(versions)d versions are being restored.",
@@ -249,3 +254,12 @@ class VersionEventAdmin(admin.ModelAdmin):
     readonly_fields = ["version", "created", "kind", "level", "message", "detail"]
 
 from hosting.rollouts import admin as rollouts_admin  # noqa: E402,F401 (registers Rollout)
+
+
+def _admin_login_form():
+    from console.forms import AdminLoginForm  # console imports hosting: resolve late
+
+    return AdminLoginForm
+
+
+admin.site.login_form = _admin_login_form()

@@ -6,4 +6,7 @@ class HostingConfig(AppConfig):
     verbose_name = "Hosting"
 
     def ready(self) -> None:
-        from hosting import beat  # noqa: F401  (registers the periodic schedule)
+        from hosting import (
+            beat,  # noqa: F401  (registers the periodic schedule)
+            signals,  # noqa: F401  (a deleted tenant's network goes too)
+        )

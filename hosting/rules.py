@@ -85,6 +85,18 @@ def check_replicas(min_replicas, max_replicas) -> None:
         )
 
 
+PREVIEW_LABEL_CHARS = 10
+_LABEL_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def preview_label() -> str:
+    """10 random characters (about 51 bits) for a version's preview host; lowercase and
+    digits, so the host stays a valid DNS label."""
+    import secrets
+
+    return "".join(secrets.choice(_LABEL_ALPHABET) for _ in range(PREVIEW_LABEL_CHARS))
+
+
 def check_log_paths(paths) -> None:
     if not isinstance(paths, list) or not paths:
         raise _error("log_paths", _("log_paths must list at least one path (e.g. stdout)."))
@@ -106,6 +118,26 @@ def check_log_paths(paths) -> None:
             )
     if len(set(paths)) != len(paths):
         raise _error("log_paths", _("log_paths must not repeat a path."))
+    for path in paths:
+        if is_whole_filesystem(path):
+            raise _error("log_paths", _(
+                "log_paths: %(path)r is a whole file system or a system directory; name the "
+                "app's own log file or directory (e.g. /var/log/app).") % {"path": path})
+
+
+# Paths that are not an app's logs but the system (or all of it): collecting them would
+# read gigabytes, or kernel files that never end.
+SYSTEM_DIRS = {"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/media",
+               "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp",
+               "/usr", "/var", "/var/log"}
+NEVER_UNDER = ("/proc/", "/sys/", "/dev/")
+
+
+def is_whole_filesystem(path: str) -> bool:
+    if path == STDOUT:
+        return False
+    normal = "/" + "/".join(part for part in path.split("/") if part and part != ".")
+    return normal in SYSTEM_DIRS or normal.startswith(NEVER_UNDER)
 
 
 def check_env_pairs(pairs: list[tuple[str, str]]) -> None:

@@ -23,6 +23,10 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
 
+# Fernet key sealing secret environment values at rest (hosting/sealed.py); derived from
+# SECRET_KEY when empty.
+SECRETS_KEY = env_str("SECRETS_KEY")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -104,6 +108,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Failed logins (console, admin, registry tokens) and API-key creation are throttled in
+# the shared cache (hosting/logins.py).
+AUTHENTICATION_BACKENDS = ["hosting.logins.ThrottledModelBackend"]
+LOGIN_FAILURES_MAX = env_int("LOGIN_FAILURES_MAX", 5)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+TOKEN_CREATES_PER_HOUR = env_int("TOKEN_CREATES_PER_HOUR", 20)
+LOGIN_THROTTLE_CACHE = env_str("LOGIN_THROTTLE_CACHE", "default")  # an alias in CACHES
+# Request bodies and .env uploads are capped before anything is parsed or stored.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
+ENV_UPLOAD_MAX_BYTES = env_int("ENV_UPLOAD_MAX_BYTES", 64 * 1024)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -206,6 +220,27 @@ RUNTIME_BACKEND = env_str("RUNTIME_BACKEND", "local")
 # runs and a dev platform sharing one engine never touch each other's containers.
 RUNTIME_NAMESPACE = env_str("RUNTIME_NAMESPACE", "hosting")
 RUNTIME_STOP_TIMEOUT_SECONDS = env_int("RUNTIME_STOP_TIMEOUT_SECONDS", 1)
+# Tenant isolation (README "Security model"). Each tenant's containers get a network of
+# their own, fenced by iptables from other tenants, the host and private ranges;
+# TENANT_EGRESS=0 also cuts them off from the internet.
+TENANT_NETWORKS = env_bool("TENANT_NETWORKS", True)
+TENANT_FIREWALL = env_bool("TENANT_FIREWALL", True)
+TENANT_EGRESS = env_bool("TENANT_EGRESS", True)
+# Per-tenant quotas (hosting.domain.quotas); operators override them per tenant in admin.
+QUOTAS = {
+    "services": env_int("QUOTA_SERVICES", 50),
+    "versions": env_int("QUOTA_VERSIONS", 100),
+    "instances": env_int("QUOTA_INSTANCES", 100),
+    "cpu_millis": env_int("QUOTA_CPU_MILLIS", 32000),
+    "memory_mib": env_int("QUOTA_MEMORY_MIB", 65536),
+}
+RUNTIME_PIDS_LIMIT = env_int("RUNTIME_PIDS_LIMIT", 256)
+# Containers drop every capability; these come back for every app (NET_BIND_SERVICE is
+# added by itself for a port below 1024).
+RUNTIME_CAP_ADD = env_list("RUNTIME_CAP_ADD", "")
+# "auto" remaps uid 0 inside a container to an unprivileged host uid (Podman: needs a
+# `containers` range in /etc/subuid and /etc/subgid); "" keeps the engine's default.
+RUNTIME_USERNS = env_str("RUNTIME_USERNS", "auto")
 HEALTH_CHECK_TIMEOUT_SECONDS = env_float("HEALTH_CHECK_TIMEOUT_SECONDS", 1.0)
 DOCKER_HOST = env_str("DOCKER_HOST", f"unix://{VAR_DIR / 'podman.sock'}")
 AUTOSCALE_COOLDOWN_SECONDS = env_int("AUTOSCALE_COOLDOWN_SECONDS", 15)
@@ -236,6 +271,15 @@ ROLLOUT_MIN_HOLD_SECONDS = env_int("ROLLOUT_MIN_HOLD_SECONDS", 15)
 # Every request's time into an in-memory HAProxy ring, read by rollouts for the p95
 # (off: rollouts judge 5xx only).
 ROUTER_TIMINGS = env_bool("ROUTER_TIMINGS", True)
+# Log collection is bounded (README "Security model"): bytes read per instance per pass
+# (past it, the oldest unread bytes are skipped and the log says so), bytes stored per
+# version per UTC day, and characters per stored line.
+LOG_MAX_BYTES_PER_PASS = env_int("LOG_MAX_BYTES_PER_PASS", 1024 * 1024)
+LOG_MAX_BYTES_PER_DAY = env_int("LOG_MAX_BYTES_PER_DAY", 256 * 1024 * 1024)
+LOG_LINE_MAX_CHARS = env_int("LOG_LINE_MAX_CHARS", 8192)
+# A log file larger than this is never read (the engine's archive would stream all of it):
+# collection skips to its end and says so.
+LOG_MAX_FILE_SCAN_BYTES = env_int("LOG_MAX_FILE_SCAN_BYTES", 64 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

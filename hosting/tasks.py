@@ -85,3 +85,10 @@ def tick_rollouts() -> None:
     from hosting.rollouts import machine
 
     machine.tick_all()
+
+
+@shared_task(name="hosting.remove_tenant")
+def remove_tenant(tenant_id: int) -> None:
+    from hosting import runtimes
+
+    runtimes.get_runtime().remove_tenant(tenant_id)

@@ -87,6 +87,16 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 CONF
 
+# userns=auto (RUNTIME_USERNS, the default): uid 0 in a tenant container maps to an
+# unprivileged host uid taken from the `containers` ranges (podman 4.3: without them,
+# "no subuid ranges found for user \"containers\"").
+for idfile in /etc/subuid /etc/subgid; do
+    if ! grep -q '^containers:' "$idfile" 2>/dev/null; then
+        echo "containers:2147483647:2147483648" >>"$idfile"
+        echo "added the containers range to $idfile"
+    fi
+done
+
 write_if_changed /etc/containers/registries.conf.d/50-hosting-local.conf <<CONF
 # Written by scripts/install_system.sh (hosting platform).
 # The platform's registry speaks plain HTTP on loopback. A location without a

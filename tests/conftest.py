@@ -46,3 +46,11 @@ def task_sends(monkeypatch) -> list:
         monkeypatch.setattr(getattr(tasks, name), "apply_async",  # scheduled for later
                             lambda args=(), _name=name, **options: sent.append((_name, tuple(args))))
     return sent
+
+
+@pytest.fixture(autouse=True)
+def fresh_login_counts():
+    """Failed-login and token-creation counts start at zero in every test."""
+    from django.core.cache import caches
+
+    caches["logins"].clear()

@@ -4,6 +4,7 @@ import os
 os.environ.setdefault("HOSTING_LOCAL_ENV", "")  # never a developer's var/local.env
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("SECRETS_KEY", "dGVzdC1vbmx5LXNlY3JldHMta2V5LTMyLWJ5dGVzISE=")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 if "REGISTRY_HOST" not in os.environ:
     # Tests reach only registries they start themselves (their fixtures set REGISTRY_HOST
@@ -27,4 +28,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 # No collectstatic before tests: serve from the finders with plain names.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 WHITENOISE_USE_FINDERS = True
+# Login and token-creation counts per test process, cleared before each test
+# (tests/conftest.py): test runs sharing one Redis never lock each other's "alice".
+CACHES = {**CACHES, "logins": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",  # noqa: F405
+                               "LOCATION": "logins"}}
+LOGIN_THROTTLE_CACHE = "logins"
 WHITENOISE_AUTOREFRESH = True

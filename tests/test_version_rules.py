@@ -85,6 +85,10 @@ def test_it_rejects_initial_delays_outside_0_to_600(svc, delay):
     (["/var/log/../etc"], "'..'"),
     (["stdout", "stdout"], "repeat"),
     (["/l%d" % i for i in range(11)], "at most 10"),
+    (["/"], "whole file system"),
+    (["//./"], "whole file system"),
+    (["/proc/self/mem"], "system directory"),
+    (["stdout", "/var/log"], "system directory"),
 ])
 def test_it_rejects_bad_log_paths(svc, paths, fragment):
     assert fragment in rejected(svc, log_paths=paths)["log_paths"][0]

@@ -7,6 +7,7 @@ from console import nav
 from console.forms import TokenForm
 from console.responses import go, render
 from console.tenancy import console_view
+from hosting import logins
 from hosting.models import ApiToken
 
 NEW_KEY = "console_new_token_key"
@@ -16,7 +17,7 @@ NEW_KEY = "console_new_token_key"
 @console_view
 def tokens(request):
     form = TokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _within_rate(request, form):
         _token, key = ApiToken.issue(request.user, name=form.cleaned_data["name"])
         # Shown on the next page only (post/redirect/get): a reload does not make another.
         request.session[NEW_KEY] = key
@@ -25,6 +26,15 @@ def tokens(request):
         "form": form, "tokens": ApiToken.objects.filter(user=request.user).order_by("-created"),
         "new_key": request.session.pop(NEW_KEY, None), "crumbs": nav.crumbs(None, (_("API tokens"), "")),
     })
+
+
+def _within_rate(request, form) -> bool:
+    try:
+        logins.check_token_rate(request.user)
+    except logins.TooManyTokens as exc:
+        form.add_error(None, exc.messages[0])
+        return False
+    return True
 
 
 @require_POST

@@ -3,6 +3,7 @@
 The draft lives in the session (console.wizard), so back and next keep everything, and an
 invalid field is shown next to itself with everything else as typed.
 """
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -99,13 +100,23 @@ def _row_action(request, draft: dict, action: str) -> tuple[dict, dict]:
     elif action.startswith("remove_env:"):
         draft["env"] = _without(draft["env"], action)
     elif action == "import_env":
-        upload = request.FILES.get("env_file")
-        text = upload.read().decode("utf-8", errors="replace") if upload else request.POST.get("env_text", "")
         try:
-            draft = wizard.import_env(draft, text)
+            draft = wizard.import_env(draft, _env_text(request))
         except ValidationError as exc:
             errors = {"env": [str(m) for m in exc.message_dict.get("env", exc.messages)]}
     return draft, errors
+
+
+def _env_text(request) -> str:
+    """The pasted or uploaded .env/JSON, refused above ENV_UPLOAD_MAX_BYTES before it is
+    read further (the variable count is checked by the import, before the session)."""
+    upload = request.FILES.get("env_file")
+    limit = settings.ENV_UPLOAD_MAX_BYTES
+    raw = upload.read(limit + 1) if upload else request.POST.get("env_text", "").encode()
+    if len(raw) > limit:
+        raise ValidationError({"env": [_("The .env or JSON import may be at most %(max)d bytes.")
+                                       % {"max": limit}]})
+    return raw.decode("utf-8", errors="replace")
 
 
 def _without(rows: list, action: str) -> list:

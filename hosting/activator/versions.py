@@ -40,7 +40,8 @@ def version_from_host(host: str) -> int | None:
     labels = host[: -len(suffix)].split(".")
     live = Version.objects.live()
     if len(labels) == 3 and labels[1] == "preview":
-        version = live.filter(name=labels[0], tenant__slug=labels[2]).first()
+        name, _, label = labels[0].rpartition("-")
+        version = live.filter(name=name, preview_label=label, tenant__slug=labels[2]).first()
         return version.pk if version else None
     if len(labels) == 2:
         service = Service.objects.filter(name=labels[0], tenant__slug=labels[1]).first()

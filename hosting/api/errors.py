@@ -12,13 +12,14 @@ from rest_framework.views import exception_handler as drf_handler
 
 from hosting.domain.billing import TenantInArrears
 from hosting.domain.catalog import HasVersions
+from hosting.domain.quotas import QuotaExceeded
 from hosting.domain.traffic import ShareOnUnhealthyVersion
 from hosting.domain.versions import NotRedeployable, VersionHoldsTraffic, VersionLimitReached
 from hosting.rollouts.actions import NotActive
 from hosting.status import TransitionError
 
 CONFLICTS = (VersionLimitReached, VersionHoldsTraffic, ShareOnUnhealthyVersion, NotRedeployable,
-             TransitionError, HasVersions, TenantInArrears, NotActive)
+             TransitionError, HasVersions, TenantInArrears, NotActive, QuotaExceeded)
 
 
 class Conflict(exceptions.APIException):
@@ -52,7 +53,10 @@ def _code(exc: Exception) -> str:
 def to_api_exception(exc: Exception) -> Exception:
     """Map a domain exception onto the DRF exception that carries its status."""
     if isinstance(exc, CONFLICTS):
-        return Conflict(detail=" ".join(_messages(exc)), code=_code(exc))
+        conflict = Conflict(detail=" ".join(_messages(exc)), code=_code(exc))
+        if isinstance(exc, QuotaExceeded):  # which quota, its limit, what was asked
+            conflict.extra = {"quota": exc.quota, "limit": exc.limit, "wanted": exc.wanted}
+        return conflict
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             return exceptions.ValidationError(detail=exc.message_dict)
@@ -64,5 +68,6 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     exc = to_api_exception(exc)
     response = drf_handler(exc, context)
     if response is not None and isinstance(exc, Conflict):
-        response.data = {"detail": str(exc.detail), "code": exc.detail.code}
+        response.data = {"detail": str(exc.detail), "code": exc.detail.code,
+                         **getattr(exc, "extra", {})}
     return response

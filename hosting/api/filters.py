@@ -2,13 +2,28 @@
 database: an id from another tenant filters to an empty list, exactly like one that
 does not exist, so filters reveal nothing."""
 import django_filters as filters
+from django import forms
 
 from hosting.models import Application, Instance, Project, Service, Version
 from hosting.status import InstanceStatus, VersionStatus
 
+ID_MAX = 2**63 - 1  # the largest id a bigint column holds
+
+
+class IdField(forms.IntegerField):
+    """A whole number that fits an id column: '-1e308' or 10**30 are a 400, not a 500
+    (schema fuzzing found OverflowError in the database driver)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=0, max_value=ID_MAX, **kwargs)
+
+
+class IdFilter(filters.NumberFilter):
+    field_class = IdField
+
 
 class ProjectFilter(filters.FilterSet):
-    tenant = filters.NumberFilter(field_name="tenant_id")
+    tenant = IdFilter(field_name="tenant_id")
 
     class Meta:
         model = Project
@@ -16,8 +31,8 @@ class ProjectFilter(filters.FilterSet):
 
 
 class ApplicationFilter(filters.FilterSet):
-    tenant = filters.NumberFilter(field_name="tenant_id")
-    project = filters.NumberFilter(field_name="project_id")
+    tenant = IdFilter(field_name="tenant_id")
+    project = IdFilter(field_name="project_id")
 
     class Meta:
         model = Application
@@ -25,9 +40,9 @@ class ApplicationFilter(filters.FilterSet):
 
 
 class ServiceFilter(filters.FilterSet):
-    tenant = filters.NumberFilter(field_name="tenant_id")
-    project = filters.NumberFilter(field_name="application__project_id")
-    application = filters.NumberFilter(field_name="application_id")
+    tenant = IdFilter(field_name="tenant_id")
+    project = IdFilter(field_name="application__project_id")
+    application = IdFilter(field_name="application_id")
 
     class Meta:
         model = Service
@@ -35,10 +50,10 @@ class ServiceFilter(filters.FilterSet):
 
 
 class VersionFilter(filters.FilterSet):
-    tenant = filters.NumberFilter(field_name="tenant_id")
-    project = filters.NumberFilter(field_name="service__application__project_id")
-    application = filters.NumberFilter(field_name="service__application_id")
-    service = filters.NumberFilter(field_name="service_id")
+    tenant = IdFilter(field_name="tenant_id")
+    project = IdFilter(field_name="service__application__project_id")
+    application = IdFilter(field_name="service__application_id")
+    service = IdFilter(field_name="service_id")
     status = filters.MultipleChoiceFilter(choices=VersionStatus.choices,
                                           help_text="Repeat to match several statuses.")
     # Applied by the view (lists show live versions unless asked); declared for the docs.
@@ -53,8 +68,8 @@ class VersionFilter(filters.FilterSet):
 
 
 class InstanceFilter(filters.FilterSet):
-    version = filters.NumberFilter(field_name="version_id")
-    service = filters.NumberFilter(field_name="version__service_id")
+    version = IdFilter(field_name="version_id")
+    service = IdFilter(field_name="version__service_id")
     status = filters.MultipleChoiceFilter(choices=InstanceStatus.choices)
 
     class Meta:

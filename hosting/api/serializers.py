@@ -5,8 +5,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from hosting import access, catalogue, rules
+from hosting import access, catalogue, rules, sealed
 from hosting.api.fields import EnvField, ParentField
+from hosting.domain import quotas
 from hosting.models import (
     ApiToken,
     Application,
@@ -157,6 +158,7 @@ class ServiceSerializer(ParentOnCreate, serializers.ModelSerializer):
 
     def create(self, validated_data):
         application = validated_data["application"]
+        quotas.check_new_service(application.tenant)
         return Service.objects.create(tenant_id=application.tenant_id, **validated_data)
 
 
@@ -192,6 +194,8 @@ class VersionSerializer(serializers.ModelSerializer):
     env = EnvField(read_only=True)
     rollout = serializers.JSONField(read_only=True, help_text="The gradual policy's options "
                                     "({} for the other policies).")
+    secret_env = serializers.SerializerMethodField(
+        help_text="Secret variables: names only, each shown as \"set\" (write-only values).")
     log_paths = serializers.ListField(child=serializers.CharField(), read_only=True)
     instances_running = serializers.IntegerField(read_only=True)
     instances_desired = serializers.IntegerField(source="desired_instances", read_only=True)
@@ -204,10 +208,14 @@ class VersionSerializer(serializers.ModelSerializer):
                   "status", "status_display", "status_changed", "traffic_percent", "preview_url",
                   "image_tag", "image_digest", "image_ref", "port", "traffic_policy", "rollout",
                   "description", "resource_spec", "cpu_millis", "memory_mib", "min_replicas", "max_replicas",
-                  "cpu_target", "log_paths", "initial_delay_seconds", "env", "instances_running",
+                  "cpu_target", "log_paths", "initial_delay_seconds", "env", "secret_env", "instances_running",
                   "instances_desired", "saturated", "last_scaled", "last_request", "created",
                   "created_by", "deleted_at"]
         read_only_fields = fields
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "string", "enum": [sealed.MASK]}})
+    def get_secret_env(self, version) -> dict[str, str]:
+        return sealed.masked(version.secret_env)
 
 
 class VersionCreateSerializer(serializers.Serializer):
@@ -235,6 +243,17 @@ class VersionCreateSerializer(serializers.Serializer):
                                       help_text="Up to 10: stdout or absolute paths.")
     initial_delay_seconds = serializers.IntegerField(required=False, help_text="0–600, default 2.")
     env = EnvField(required=False, help_text="Up to 100 variables.")
+    secret_env = EnvField(required=False, write_only=True,
+                          help_text="Secret variables: encrypted at rest, never shown back. "
+                                    "Left out: the latest version's secrets are kept.")
+
+    def validate_secret_env(self, pairs):
+        """Values are checked in clear, then sealed: only sealed values go further."""
+        try:
+            rules.check_env_pairs(pairs)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError([f"secret_env ({m})" for m in exc.message_dict["env"]])
+        return [(name, sealed.seal(value)) for name, value in pairs]
 
     def to_internal_value(self, data):
         unknown = sorted(set(data) - set(self.fields)) if hasattr(data, "keys") else []

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hosting.autoscale.policy import Decision, Inputs, decide
-from hosting.domain import scaling
+from hosting.domain import quotas, scaling
 from hosting.models import Version
 from hosting.reasons import reason
 from hosting.status import VersionStatus
@@ -39,12 +39,24 @@ def autoscale(version_id: int, now=None) -> Decision | None:
         inputs, ready = inputs_for(version, now)
         if inputs.traffic > 0 and ready != inputs.count:
             return Decision(0, version.saturated, "converging")  # judge steady states only
-        decision = decide(inputs)
+        decision = within_quota(version, decide(inputs))
         if decision.delta:
             target = scaling.clamp(version, version.desired_instances + decision.delta)
             scaling.set_desired(version, target, decision.why or decision.reason)
         mark_saturated(version, decision)
     return decision
+
+
+def within_quota(version: Version, decision: Decision) -> Decision:
+    """A tenant quota stops a scale-up like max replicas does: saturated, with the reason."""
+    if decision.delta <= 0:
+        return decision
+    allowed, bound = quotas.allowed_instances(version)
+    if not bound or version.desired_instances + decision.delta <= allowed:
+        return decision
+    limit = getattr(quotas.limits_for(version.tenant), bound)
+    return Decision(0, True, f"the tenant's quota {bound} ({limit} {quotas.describe(bound)}) "
+                             f"is reached")
 
 
 def mark_saturated(version: Version, decision: Decision) -> None:

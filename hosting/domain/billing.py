@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from hosting import enqueue
-from hosting.domain import scaling, traffic
+from hosting.domain import quotas, scaling, traffic
 from hosting.models import Tenant, Version
 from hosting.reasons import reason
 from hosting.status import VersionStatus
@@ -71,6 +71,7 @@ def recharge(tenant: Tenant) -> int:
     returns how many versions are being restored."""
     with transaction.atomic():
         tenant = _lock(tenant, Tenant.Billing.ACTIVE)
+        quotas.check_tenant(tenant)  # an operator may have lowered a quota meanwhile
         versions = list(Version.objects.live().select_for_update()
                         .filter(tenant=tenant, status=S.SUSPENDED).order_by("pk"))
         for version in versions:

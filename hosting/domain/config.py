@@ -17,7 +17,7 @@ from hosting.rollouts import options as rollout_options
 TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 STEP1_FIELDS = ("image_tag", "port", "traffic_policy", "rollout", "description")
 STEP2_FIELDS = ("resource_spec", "min_replicas", "max_replicas", "cpu_target", "log_paths",
-                "initial_delay_seconds", "env")
+                "initial_delay_seconds", "env", "secret_env")
 
 
 @dataclass
@@ -36,12 +36,16 @@ class VersionConfig:
     env: list = field(default_factory=list)
     # The gradual policy's options (steps, hold, guard rails); ignored by the other two.
     rollout: dict = field(default_factory=dict)
+    # (name, sealed value) pairs: only ever sealed here (hosting/sealed.py), so a config
+    # kept in a session or pre-filled from a version never holds a secret in clear.
+    secret_env: list = field(default_factory=list)
 
     def as_model_fields(self) -> dict:
         data = asdict(self)
         gradual = self.traffic_policy == TrafficPolicy.GRADUAL
         data["rollout"] = rollout_options.parse(self.rollout).as_dict() if gradual else {}
         data["env"] = [[name, value] for name, value in self.env]
+        data["secret_env"] = [[name, token] for name, token in self.secret_env]
         spec = catalogue.BY_KEY[self.resource_spec]
         data.update(cpu_millis=spec.cpu_millis, memory_mib=spec.memory_mib)
         return data
@@ -51,6 +55,7 @@ class VersionConfig:
         """Pre-fill for the next version (the wizard starts from the latest one)."""
         values = {name: getattr(version, name) for name in STEP1_FIELDS + STEP2_FIELDS}
         values["env"] = [tuple(pair) for pair in version.env]
+        values["secret_env"] = [tuple(pair) for pair in version.secret_env]
         values["log_paths"] = list(version.log_paths)
         values["rollout"] = dict(version.rollout or {})
         return cls(**values)
@@ -82,7 +87,23 @@ CHECKS = {
     "log_paths": lambda c: rules.check_log_paths(c.log_paths),
     "initial_delay_seconds": lambda c: rules.check_initial_delay(c.initial_delay_seconds),
     "env": lambda c: rules.check_env_pairs(c.env),
+    "secret_env": lambda c: _check_secret_names(c),
 }
+
+
+def _check_secret_names(cfg: VersionConfig) -> None:
+    """Secret names follow the env rules and never repeat a plain variable's name."""
+    names = [name for name, _token in cfg.secret_env]
+    try:
+        rules.check_env_pairs([(name, "") for name in names])
+    except ValidationError as exc:
+        raise ValidationError({"secret_env": [f"secret_env ({message})"
+                                              for message in exc.message_dict["env"]]}) from exc
+    both = sorted(set(names) & {name for name, _value in cfg.env})
+    if both:
+        raise ValidationError({"secret_env": [_("secret_env: %(names)s also set in env; a "
+                                                "variable is either secret or not.")
+                                              % {"names": ", ".join(both)}]})
 
 
 def validate_step(cfg: VersionConfig, fields) -> None:

@@ -51,6 +51,12 @@ def wake(version: Version) -> bool:
     if version.desired_instances > 0 or version.status not in {VersionStatus.NORMAL,
                                                               VersionStatus.ABNORMAL}:
         return False
+    from hosting.domain import quotas
+
+    allowed, bound = quotas.allowed_instances(version)
+    if allowed < 1:
+        version.record("quota", f"Not woken: the tenant's quota {bound} is reached.", level="warning")
+        return False
     return set_desired(version, max(1, version.min_replicas), reasons.reason("scale.cold_start"))
 
 

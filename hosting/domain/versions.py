@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hosting import enqueue, rules
-from hosting.domain import billing
+from hosting.domain import billing, quotas
 from hosting.domain.config import VersionConfig, validate_config
 from hosting.models import Service, Tenant, Version
 from hosting.reasons import reason
@@ -64,6 +64,8 @@ def create_version(service: Service, config: VersionConfig, user=None,
             name=rules.version_name(locked.name, locked.last_sequence),
             created_by=user, idempotency_key=idempotency_key, **config.as_model_fields(),
         )
+        # Saved first, so it counts; over a quota, the transaction rolls it all back.
+        quotas.check_tenant(locked.tenant)
         version.record("created", reason("version.created", name=version.name))
         enqueue.deploy(version.pk)
     return version

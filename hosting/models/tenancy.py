@@ -24,6 +24,12 @@ class Tenant(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PUBLIC)
     billing_status = models.CharField(max_length=20, choices=Billing.choices, default=Billing.ACTIVE)
     created = models.DateTimeField(default=timezone.now)
+    # Quotas set by operators; empty: the default in settings.QUOTAS (hosting.domain.quotas).
+    quota_services = models.PositiveIntegerField(_("max services"), null=True, blank=True)
+    quota_versions = models.PositiveIntegerField(_("max live versions"), null=True, blank=True)
+    quota_instances = models.PositiveIntegerField(_("max instances"), null=True, blank=True)
+    quota_cpu_millis = models.PositiveIntegerField(_("max CPU (millicores)"), null=True, blank=True)
+    quota_memory_mib = models.PositiveIntegerField(_("max memory (MiB)"), null=True, blank=True)
 
     class Meta:
         ordering = ["slug"]

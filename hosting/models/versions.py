@@ -56,6 +56,8 @@ class Version(models.Model):
     initial_delay_seconds = models.PositiveIntegerField(default=rules.INITIAL_DELAY_DEFAULT)
     # [[name, value], ...]: a list keeps the user's order (PostgreSQL's jsonb sorts keys).
     env = models.JSONField(default=list, blank=True)
+    # [[name, sealed value], ...]: write-only secrets, sealed at rest (hosting/sealed.py).
+    secret_env = models.JSONField(default=list, blank=True)
 
     # Observed and controlled state.
     status = models.CharField(max_length=20, choices=VersionStatus.choices,
@@ -78,6 +80,9 @@ class Version(models.Model):
     created = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Random part of the preview host (rules.preview_label), drawn when the version is made.
+    preview_label = models.CharField(max_length=16, blank=True, editable=False,
+                                     default=rules.preview_label)
     idempotency_key = models.CharField(max_length=100, blank=True, editable=False)
 
     objects = VersionQuerySet.as_manager()
@@ -104,7 +109,10 @@ class Version(models.Model):
 
     @property
     def preview_host(self) -> str:
-        return f"{self.name}.preview.{self.service.tenant.slug}.{settings.APPS_DOMAIN}"
+        """`<name>-<random label>.preview.<tenant>.<domain>`: the label makes a version
+        held at 0% unreachable for whoever merely knows (or counts) its sequence."""
+        first = f"{self.name}-{self.preview_label}" if self.preview_label else self.name
+        return f"{first}.preview.{self.service.tenant.slug}.{settings.APPS_DOMAIN}"
 
     @property
     def preview_url(self) -> str:
@@ -178,8 +186,10 @@ class Instance(models.Model):
 
     @staticmethod
     def name_for(version: Version, ordinal: int) -> str:
-        """Deterministic, so a retried step finds the container it made before."""
-        return f"h-{version.service.tenant.slug}-{version.name}-{ordinal}"
+        """Deterministic, so a retried step finds the container it made before; built from
+        ids, never from slugs or names, which may contain hyphens: tenant `acme` with
+        service `corp-web` and tenant `acme-corp` with service `web` must not collide."""
+        return f"h-t{version.tenant_id}-v{version.pk}-{ordinal}"
 
 
 class VersionEvent(models.Model):

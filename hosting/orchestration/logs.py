@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +20,7 @@ from hosting.runtimes import specs
 from hosting.runtimes.base import LogLine, Runtime
 
 STREAMS = ("stdout", "stderr")
+PLATFORM = "platform"  # the source of the platform's own lines (what was dropped)
 
 
 def collect(runtime: Runtime, version: Version, instance: Instance, final: bool = False) -> int:
@@ -36,6 +38,7 @@ def collect(runtime: Runtime, version: Version, instance: Instance, final: bool 
             entries += _collect_path(runtime, version, instance, name, path, cursors, final)
     if cursors == before:
         return 0
+    entries = _within_daily_cap(version, instance, entries)
     with transaction.atomic():
         current = Instance.objects.select_for_update().filter(pk=instance.pk).first()
         if current is None or (current.log_cursors or {}) != before:
@@ -46,20 +49,60 @@ def collect(runtime: Runtime, version: Version, instance: Instance, final: bool 
     return len(entries)
 
 
+def dropped(version: Version, instance: Instance, text: str) -> LogEntry:
+    """A line of the platform's own, in the log view where the dropped lines would be."""
+    return LogEntry(version=version, instance_name=instance.name, source=PLATFORM,
+                    timestamp=timezone.now(), line=text)
+
+
+def _entry(version, instance, source: str, timestamp, text: str) -> LogEntry:
+    limit = settings.LOG_LINE_MAX_CHARS
+    if len(text) > limit:
+        text = f"{text[:limit]} [line cut at {limit} characters]"
+    return LogEntry(version=version, instance_name=instance.name, source=source[:255],
+                    timestamp=timestamp, line=text)
+
+
+def _within_daily_cap(version, instance, entries: list[LogEntry]) -> list[LogEntry]:
+    """Count the bytes stored per version per UTC day (in the shared cache); past
+    LOG_MAX_BYTES_PER_DAY nothing more is stored that day, and one line says so."""
+    size = sum(len(entry.line) + 1 for entry in entries)
+    if not size:
+        return entries
+    key = f"logbytes:{version.pk}:{timezone.now():%Y%m%d}"
+    cache.add(key, 0, timeout=2 * 86400)
+    total = cache.incr(key, size)
+    cap = settings.LOG_MAX_BYTES_PER_DAY
+    if total <= cap:
+        return entries
+    if total - size > cap:
+        return []  # already said so today
+    return [dropped(version, instance, f"Log lines dropped: this version stored more than "
+                                       f"LOG_MAX_BYTES_PER_DAY ({cap} bytes) today (UTC); "
+                                       f"collection resumes tomorrow.")]
+
+
 def _collect_streams(runtime, version, instance, name, cursors) -> list[LogEntry]:
     starts = [_stream_cursor(cursors, s)[0] for s in STREAMS]
     since = min(starts) if all(starts) else None
     if since is None:  # never collected: no older than the retention window
         since = timezone.now() - timedelta(days=settings.LOG_RETENTION_DAYS)
-    lines = runtime.logs(name, since=since - timedelta(seconds=1))
+    began = timezone.now()
+    cap = settings.LOG_MAX_BYTES_PER_PASS
+    lines = runtime.logs(name, since=since - timedelta(seconds=1), max_bytes=cap)
     entries = []
     for stream in STREAMS:
         new, cursor = _after_cursor([line for line in lines if line.stream == stream],
                                     _stream_cursor(cursors, stream))
         if cursor[0] is not None:
             cursors[stream] = [cursor[0].isoformat(), cursor[1]]
-        entries += [LogEntry(version=version, instance_name=instance.name, source=stream,
-                             timestamp=line.timestamp, line=line.text) for line in new]
+        entries += [_entry(version, instance, stream, line.timestamp, line.text) for line in new]
+    if getattr(lines, "truncated", False):  # skip what this pass could not read
+        for stream in STREAMS:
+            cursors[stream] = [began.isoformat(), 0]
+        entries.append(dropped(version, instance, f"Log lines dropped: more than "
+                                                  f"LOG_MAX_BYTES_PER_PASS ({cap} bytes) of "
+                                                  f"stdout/stderr arrived between two passes."))
     return entries
 
 
@@ -92,20 +135,34 @@ def _after_cursor(lines: list[LogLine], cursor: tuple[datetime | None, int]):
 def _collect_path(runtime, version, instance, name, path, cursors, final) -> list[LogEntry]:
     entries = []
     now = timezone.now()
-    for file_path, data in sorted(runtime.read_files(name, path).items()):
+    cap = settings.LOG_MAX_BYTES_PER_PASS
+    offsets = {key: int(value) for key, value in cursors.items() if key.startswith("/")}
+    for file_path, chunk in sorted(runtime.read_files(name, path, offsets, cap).items()):
         offset = int(cursors.get(file_path, 0))
-        if len(data) < offset:  # truncated or rotated: start over
-            offset = 0
-        chunk = data[offset:]
+        offset = 0 if chunk.size < offset else offset  # truncated or rotated: start over
+        start, data = chunk.start, chunk.data
+        if start > offset:  # more than the cap arrived: the runtime kept the newest bytes
+            entries.append(dropped(version, instance, _skipped(file_path, start - offset, chunk.size)))
+            cut = data.find(b"\n") + 1 if b"\n" in data else len(data)  # a partial line
+            start, data = start + cut, data[cut:]
+            cursors[file_path] = start
         if not final:
-            chunk = chunk[: chunk.rfind(b"\n") + 1]  # wait for a line's end
-        if not chunk:
+            data = data[: data.rfind(b"\n") + 1]  # wait for a line's end
+        if not data:
             continue
-        cursors[file_path] = offset + len(chunk)
-        for text in chunk.decode("utf-8", errors="replace").splitlines():
-            entries.append(LogEntry(version=version, instance_name=instance.name,
-                                    source=file_path[:255], timestamp=now, line=text))
+        cursors[file_path] = start + len(data)
+        for text in data.decode("utf-8", errors="replace").splitlines():
+            entries.append(_entry(version, instance, file_path, now, text))
     return entries
+
+
+def _skipped(file_path: str, count: int, size: int) -> str:
+    scan = settings.LOG_MAX_FILE_SCAN_BYTES
+    if size > scan:
+        return (f"Log lines dropped: {count} bytes of {file_path}, a file larger than "
+                f"LOG_MAX_FILE_SCAN_BYTES ({scan} bytes), which is not read.")
+    return (f"Log lines dropped: {count} bytes of {file_path} beyond LOG_MAX_BYTES_PER_PASS "
+            f"({settings.LOG_MAX_BYTES_PER_PASS} bytes).")
 
 
 def read_logs(version: Version, instance_name: str | None = None, since: datetime | None = None,

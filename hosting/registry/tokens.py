@@ -17,6 +17,7 @@ from django.contrib.auth import authenticate
 from django.core import signing
 from django.utils import timezone
 
+from hosting import logins
 from hosting.models import ApiToken, Membership, Tenant
 from hosting.registry import scopes as scope_rules
 from hosting.registry.keys import signing_key
@@ -109,6 +110,8 @@ def principal_for(username: str, password: str) -> Principal:
     password, or an API token used as the password (CI pipelines)."""
     if username == INTERNAL_PULL_USER:
         return _internal_principal(password)
+    if logins.locked(username):
+        raise BadCredentials(logins.locked_message())
     user = authenticate(username=username, password=password)
     if user is None:
         user = _token_user(username, password)

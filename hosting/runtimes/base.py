@@ -26,6 +26,12 @@ class InstanceSpec:
     mem_limit: int  # bytes; swap is forbidden (memswap = mem)
     host_ip: str = "127.0.0.1"
     host_port: int | None = None  # None: the engine picks a free ephemeral port
+    # Isolation (hosting.domain.hardening builds these; every backend applies them).
+    tenant_id: int | None = None
+    network: str | None = None  # the tenant's own network; None: the engine's default
+    cap_add: tuple[str, ...] = ()  # on top of dropping every capability
+    pids_limit: int = 256
+    userns: str = ""  # "auto": uid 0 inside maps to an unprivileged host uid; "": engine default
 
 
 @dataclass
@@ -68,6 +74,22 @@ class LogLine:
     text: str
 
 
+class LogLines(list):
+    """Log lines; `truncated` when the engine had more than the caller's max_bytes."""
+
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class FileChunk:
+    """Bytes [start, start + len(data)) of a file inside an instance that is `size` long;
+    `start` beyond the caller's offset means the bytes in between were skipped."""
+
+    data: bytes
+    start: int
+    size: int
+
+
 @dataclass(frozen=True)
 class ProbeResult:
     """One HTTP health check: `ok` for any non-5xx answer."""
@@ -92,6 +114,11 @@ class ImagePullFailed(RuntimeFailure):
 
 class EngineUnavailable(RuntimeFailure):
     """The engine's API does not answer."""
+
+
+class NameConflict(RuntimeFailure):
+    """An engine object has the name the platform wants but is not the platform's for this
+    version (another version's, or made by someone else): it is neither adopted nor removed."""
 
 
 class Runtime(abc.ABC):
@@ -122,12 +149,17 @@ class Runtime(abc.ABC):
         """Stop (short grace period) and remove; nothing happens if it is gone."""
 
     @abc.abstractmethod
-    def logs(self, name: str, since: datetime | None = None, tail: int | None = None) -> list[LogLine]:
-        """stdout and stderr lines, oldest first, with the engine's timestamps."""
+    def logs(self, name: str, since: datetime | None = None, tail: int | None = None,
+             max_bytes: int | None = None) -> list[LogLine]:
+        """stdout and stderr lines, oldest first, with the engine's timestamps; at most
+        about `max_bytes` of each stream are read (a LogLines with truncated=True then)."""
 
     @abc.abstractmethod
-    def read_files(self, name: str, path: str) -> dict[str, bytes]:
-        """The files at `path` inside the instance (a file or a directory's files)."""
+    def read_files(self, name: str, path: str, offsets: dict[str, int] | None = None,
+                   max_bytes: int | None = None) -> dict[str, FileChunk]:
+        """The files at `path` inside the instance (a file or a directory's files), each
+        from its offset (0 if the file is now shorter) and never more than its last
+        `max_bytes`: memory stays bounded whatever the files' sizes."""
 
     @abc.abstractmethod
     def stats(self, name: str) -> Usage | None:
@@ -139,4 +171,8 @@ class Runtime(abc.ABC):
 
     def listening_ports(self, name: str) -> list[int] | None:
         """TCP ports something listens on inside the instance, if it can be told cheaply."""
+        return None
+
+    def remove_tenant(self, tenant_id: int) -> None:
+        """The tenant is gone: remove what the engine keeps for it (network, firewall)."""
         return None

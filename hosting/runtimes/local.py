@@ -21,11 +21,15 @@ import docker
 from django.conf import settings
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
+from hosting.runtimes import firewall, specs
 from hosting.runtimes.base import (
     EngineUnavailable,
+    FileChunk,
     ImagePullFailed,
     InstanceSpec,
     LogLine,
+    LogLines,
+    NameConflict,
     Observed,
     ProbeResult,
     Runtime,
@@ -36,7 +40,8 @@ from hosting.runtimes.probe import http_get
 
 log = logging.getLogger(__name__)
 _FRACTION = re.compile(r"(\.\d{6})\d+")
-MAX_LOG_FILE_BYTES = 16 * 1024 * 1024
+MAX_LOG_FILE_BYTES = 16 * 1024 * 1024  # of one file in one read, when the caller sets no cap
+MAX_LOG_FILES = 100  # files read from one log directory
 CONFLICT_LOOKS, CONFLICT_LOOK_SECONDS = 50, 0.1  # up to 5 s for a concurrent create
 NEVER_STARTED = {"created", "configured"}  # Docker and Podman names for a container not yet started
 
@@ -132,30 +137,22 @@ class LocalRuntime(Runtime):
     def ensure(self, spec: InstanceSpec) -> Observed:
         existing = self._container(spec.name)
         if existing is not None:
-            labels = existing.attrs.get("Config", {}).get("Labels") or {}
-            if all(labels.get(k) == v for k, v in spec.labels.items()):
-                if existing.status in NEVER_STARTED:
-                    # Created by a call the engine never finished (its API service was
-                    # killed between create and start): start it now.
-                    return self._start(existing, spec)
-                return self._observed(existing)
-            # A stale container of the same name (another version that had this name):
-            # it is not what the spec asks for, so it goes.
-            self._force_remove(existing)
+            observed = _owned(self._observed(existing), spec)  # another's: NameConflict
+            if existing.status in NEVER_STARTED:
+                # Created by a call the engine never finished (its API service was
+                # killed between create and start): start it now.
+                return self._start(existing, spec)
+            return observed
+        network = self._network(spec)
         try:
-            container = self.client.containers.create(
-                spec.image, name=spec.name, detach=True, labels=spec.labels,
-                environment=spec.env, ports={f"{spec.port}/tcp": (spec.host_ip, spec.host_port)},
-                nano_cpus=spec.nano_cpus, mem_limit=spec.mem_limit,
-                memswap_limit=spec.mem_limit,
-            )
+            container = self._create(spec, network)
         except APIError as exc:
             # Created meanwhile by a concurrent run: use it. Docker answers 409; Podman's
             # compatible API answers 500 "... that name is already in use".
             if exc.status_code == 409 or "already in use" in str(exc.explanation or ""):
                 found = self._appearing(spec.name)
                 if found:
-                    return found
+                    return _owned(found, spec)
             raise RuntimeFailure(f"The container {spec.name} could not be created: "
                                  f"{exc.explanation or exc}") from exc
         return self._start(container, spec)
@@ -169,6 +166,64 @@ class LocalRuntime(Runtime):
                                  f"{exc.explanation or exc}") from exc
         container.reload()
         return self._observed(container)
+
+    def _create(self, spec: InstanceSpec, network: str | None):
+        """Create (not start) the hardened container: no capabilities beyond the spec's,
+        no new privileges, bounded pids, remapped uids, the tenant's network only."""
+        host_config = self.client.api.create_host_config(
+            port_bindings={f"{spec.port}/tcp": (spec.host_ip, spec.host_port)},
+            nano_cpus=spec.nano_cpus, mem_limit=spec.mem_limit, memswap_limit=spec.mem_limit,
+            cap_drop=["ALL"], cap_add=list(spec.cap_add) or None,
+            security_opt=["no-new-privileges"], pids_limit=spec.pids_limit,
+            network_mode=network, privileged=False,
+        )
+        if spec.userns:  # the SDK only knows "host"; the API takes Podman's "auto"
+            host_config["UsernsMode"] = spec.userns
+        created = self.client.api.create_container(
+            spec.image, name=spec.name, detach=True, labels=spec.labels,
+            environment=spec.env, ports=[spec.port], host_config=host_config)
+        return self.client.containers.get(created["Id"])
+
+    def _network(self, spec: InstanceSpec) -> str | None:
+        """The tenant's own network, created on first use and fenced by the firewall."""
+        if spec.network is None or spec.tenant_id is None:
+            return None
+        wanted = specs.network_labels(spec.tenant_id)
+        network = self._find_network(spec.network)
+        if network is None:
+            try:
+                network = self.client.networks.create(spec.network, driver="bridge",
+                                                      labels=wanted)
+            except APIError:  # a concurrent create won: use that one
+                network = self._find_network(spec.network)
+            if network is None:
+                raise RuntimeFailure(f"The network {spec.network} could not be created.")
+        labels = network.attrs.get("Labels") or {}
+        if any(labels.get(k) != v for k, v in wanted.items()):
+            raise NameConflict(f"A network named {spec.network} already exists but was not "
+                               f"made by the platform for this tenant; it was left untouched.")
+        firewall.ensure(_fence(network))
+        return spec.network
+
+    def _find_network(self, name: str):
+        network = _lookup(self.client.networks.get, name)
+        return network if network is not None and network.name == name else None  # get() also matches id prefixes
+
+    def remove_tenant(self, tenant_id: int) -> None:
+        """Remove the tenant's leftover containers, its network and its firewall chain."""
+        selector = {**specs.namespace_selector(), specs.LABEL_TENANT_ID: str(tenant_id)}
+        for observed in self.observe(selector):
+            self.remove(observed.name)
+        name = specs.network_name(tenant_id)
+        network = self._find_network(name)
+        if network is not None and (network.attrs.get("Labels") or {}).get(
+                specs.LABEL_TENANT_ID) == str(tenant_id):
+            try:
+                network.remove()
+            except APIError as exc:
+                if exc.status_code != 404:
+                    raise RuntimeFailure(f"The network {name} could not be removed: {exc}") from exc
+        firewall.remove(name)
 
     def _appearing(self, name: str) -> Observed | None:
         """The container a concurrent create is making: Podman reserves the name a moment
@@ -211,43 +266,52 @@ class LocalRuntime(Runtime):
         self._cpu_samples.pop(name, None)
 
     # Observations -----------------------------------------------------------------
-    def logs(self, name: str, since: datetime | None = None, tail: int | None = None) -> list[LogLine]:
+    def logs(self, name: str, since: datetime | None = None, tail: int | None = None,
+             max_bytes: int | None = None) -> list[LogLine]:
         container = self._container(name)
         if container is None:
             return []
-        lines: list[LogLine] = []
+        lines = LogLines()
         for stream in ("stdout", "stderr"):
             kwargs = {"stdout": stream == "stdout", "stderr": stream == "stderr",
-                      "timestamps": True, "tail": tail if tail is not None else "all"}
+                      "timestamps": True, "tail": tail if tail is not None else "all",
+                      "stream": True, "follow": False}
             if since is not None:
                 kwargs["since"] = int(since.timestamp())
             try:
-                raw = container.logs(**kwargs)
+                raw, cut = _read_capped(container.logs(**kwargs), max_bytes)
             except (APIError, NotFound):
                 continue
             lines.extend(_parse_log_lines(raw, stream))
+            lines.truncated |= cut
         lines.sort(key=lambda line: line.timestamp)  # stable: keeps each stream's order
         return lines
 
-    def read_files(self, name: str, path: str) -> dict[str, bytes]:
+    def read_files(self, name: str, path: str, offsets: dict[str, int] | None = None,
+                   max_bytes: int | None = None) -> dict[str, FileChunk]:
+        """Streams the engine's tar archive: only each file's wanted tail is kept, and a
+        file too large to scan (settings.LOG_MAX_FILE_SCAN_BYTES) is never read at all."""
         container = self._container(name)
         if container is None:
             return {}
         try:
-            chunks, _stat = container.get_archive(path)
-            data = b"".join(chunks)
+            chunks, stat = container.get_archive(path)
         except (APIError, NotFound):
             return {}
-        files: dict[str, bytes] = {}
+        scan = settings.LOG_MAX_FILE_SCAN_BYTES
         parent = os.path.dirname(path.rstrip("/"))
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            for member in tar:
-                if not member.isfile() or member.size > MAX_LOG_FILE_BYTES:
-                    continue
-                extracted = tar.extractfile(member)
-                if extracted is not None:
-                    files[os.path.join(parent, member.name)] = extracted.read()
-        return files
+        try:
+            if _is_regular_file(stat) and int(stat.get("size") or 0) > scan:
+                size = int(stat["size"])  # too large to scan: do not even start
+                return {path: FileChunk(b"", size, size)}
+            return _files_from_tar(_ChunkReader(chunks), parent, offsets or {},
+                                   max_bytes or MAX_LOG_FILE_BYTES, scan)
+        except (tarfile.TarError, APIError, OSError) as exc:
+            log.warning("reading %s from %s failed: %s", path, name, exc)
+            return {}
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
 
     def stats(self, name: str) -> Usage | None:
         """Cores in use since the previous sample this process took (Podman's system
@@ -298,14 +362,7 @@ class LocalRuntime(Runtime):
 
     # Helpers ----------------------------------------------------------------------
     def _container(self, name: str):
-        try:
-            return self.client.containers.get(name)
-        except NotFound:
-            return None
-        except APIError as exc:
-            if exc.status_code == 404:
-                return None
-            raise EngineUnavailable(f"The container engine failed: {exc}") from exc
+        return _lookup(self.client.containers.get, name)
 
     def _force_remove(self, container) -> None:
         try:
@@ -343,6 +400,37 @@ class LocalRuntime(Runtime):
                         host_port=int(ports[0]) if ports else None)
 
 
+def _lookup(get, name: str):
+    """An engine object by name, or None when the engine says it does not exist."""
+    try:
+        return get(name)
+    except NotFound:
+        return None
+    except APIError as exc:
+        if exc.status_code == 404:
+            return None
+        raise EngineUnavailable(f"The container engine failed: {exc}") from exc
+
+
+def _owned(observed: Observed, spec: InstanceSpec) -> Observed:
+    """The container if it is this spec's (all its labels match); a same-named one of
+    another version, or one not made by us, is never adopted nor removed."""
+    if all(observed.labels.get(k) == v for k, v in spec.labels.items()):
+        return observed
+    raise NameConflict(
+        f"A container named {spec.name} already exists but was not made by the platform "
+        f"for this instance (its labels differ); it was left untouched. Remove or rename "
+        f"it, then deploy again.")
+
+
+def _fence(network) -> firewall.Fence:
+    """The network's subnet and gateway, from the engine's IPAM answer."""
+    config = ((network.attrs.get("IPAM") or {}).get("Config") or [{}])[0]
+    if not config.get("Subnet") or not config.get("Gateway"):
+        raise RuntimeFailure(f"The network {network.name} has no subnet to fence.")
+    return firewall.Fence(network.name, config["Subnet"], config["Gateway"])
+
+
 def _host_port(attrs: dict) -> int | None:
     ports = (attrs.get("NetworkSettings") or {}).get("Ports") or {}
     for bindings in ports.values():
@@ -361,6 +449,79 @@ def _split_ref(image_ref: str) -> tuple[str, str | None]:
     if name and "/" not in tag:
         return name, tag
     return image_ref, "latest"
+
+
+class _ChunkReader(io.RawIOBase):
+    """A file over the engine's chunk iterator, so tarfile can stream it (mode "r|")."""
+
+    def __init__(self, chunks):
+        self._chunks, self._left = iter(chunks), b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._left:
+            self._left = next(self._chunks, None)
+            if self._left is None:
+                self._left = b""
+                return 0
+        size = min(len(buffer), len(self._left))
+        buffer[:size], self._left = self._left[:size], self._left[size:]
+        return size
+
+
+def _is_regular_file(stat: dict) -> bool:
+    """The engine's path stat (X-Docker-Container-Path-Stat): no directory, no special bits."""
+    return isinstance(stat, dict) and not int(stat.get("mode") or 0) & (0xFFF << 20)
+
+
+def _files_from_tar(reader, parent: str, offsets: dict[str, int], cap: int,
+                    scan: int | None = None) -> dict[str, FileChunk]:
+    """Each file's wanted bytes. A member larger than `scan` is not read: it is reported
+    as read to its end and the stream stops there (reading past it would mean reading
+    it), so such a file belongs in a log path of its own."""
+    files: dict[str, FileChunk] = {}
+    with tarfile.open(fileobj=io.BufferedReader(reader, 1 << 16), mode="r|") as tar:
+        for member in tar:
+            if not member.isfile() or len(files) >= MAX_LOG_FILES:
+                continue
+            full = os.path.join(parent, member.name)
+            if scan is not None and member.size > scan:
+                files[full] = FileChunk(b"", member.size, member.size)
+                break
+            offset = offsets.get(full, 0)
+            offset = 0 if member.size < offset else offset  # truncated or rotated
+            start = max(offset, member.size - cap)  # more than the cap: keep the newest
+            extracted = tar.extractfile(member)
+            _skip(extracted, start)
+            files[full] = FileChunk(extracted.read(member.size - start), start, member.size)
+    return files
+
+
+def _skip(stream, count: int, block: int = 1 << 16) -> None:
+    """Read and forget `count` bytes (a tar stream cannot seek): memory stays one block."""
+    while count > 0:
+        got = len(stream.read(min(block, count)))
+        if not got:
+            return
+        count -= got
+
+
+def _read_capped(chunks, max_bytes: int | None) -> tuple[bytes, bool]:
+    """At most about max_bytes of a log stream, cut at a line's end; True when cut."""
+    if isinstance(chunks, bytes):
+        chunks = [chunks]
+    parts, total = [], 0
+    for chunk in chunks:
+        parts.append(chunk)
+        total += len(chunk)
+        if max_bytes is not None and total > max_bytes:
+            if hasattr(chunks, "close"):
+                chunks.close()
+            data = b"".join(parts)[:max_bytes]
+            return data[: data.rfind(b"\n") + 1], True
+    return b"".join(parts), False
 
 
 def _parse_log_lines(raw: bytes, stream: str) -> list[LogLine]:

@@ -11,9 +11,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from hosting.runtimes.base import (
+    FileChunk,
     ImagePullFailed,
     InstanceSpec,
     LogLine,
+    LogLines,
+    NameConflict,
     Observed,
     ProbeResult,
     Runtime,
@@ -72,6 +75,8 @@ class MemoryRuntime(Runtime):
         existing = self.instances.get(spec.name)
         if existing and existing.spec.labels == spec.labels:
             return existing.observed
+        if existing:  # the local engine's rule: never adopt nor replace another's
+            raise NameConflict(f"A container named {spec.name} already exists; left untouched.")
         if spec.image not in self.local:
             raise ImagePullFailed(f"The image {spec.image} is not present.", "not_found")
         behaviour = self.registry[spec.image]
@@ -96,7 +101,8 @@ class MemoryRuntime(Runtime):
     def remove(self, name: str) -> None:
         self.instances.pop(name, None)
 
-    def logs(self, name: str, since: datetime | None = None, tail: int | None = None) -> list[LogLine]:
+    def logs(self, name: str, since: datetime | None = None, tail: int | None = None,
+             max_bytes: int | None = None) -> list[LogLine]:
         inst = self.instances.get(name)
         if not inst:
             return []
@@ -104,15 +110,26 @@ class MemoryRuntime(Runtime):
         lines = [LogLine(stamp, "stdout", text) for text in inst.behaviour.logs]
         if since is not None:
             lines = [line for line in lines if line.timestamp >= since]
-        return lines[-tail:] if tail else lines
+        result = LogLines(lines[-tail:] if tail else lines)
+        while max_bytes is not None and sum(len(line.text) + 1 for line in result) > max_bytes:
+            result.pop()
+            result.truncated = True
+        return result
 
-    def read_files(self, name: str, path: str) -> dict[str, bytes]:
+    def read_files(self, name: str, path: str, offsets: dict[str, int] | None = None,
+                   max_bytes: int | None = None) -> dict[str, FileChunk]:
         inst = self.instances.get(name)
         if not inst:
             return {}
         prefix = path.rstrip("/") + "/"
-        return {p: data for p, data in inst.behaviour.files.items()
-                if p == path or p.startswith(prefix)}
+        result = {}
+        for file_path, data in inst.behaviour.files.items():
+            if file_path == path or file_path.startswith(prefix):
+                offset = (offsets or {}).get(file_path, 0)
+                offset = 0 if len(data) < offset else offset
+                start = max(offset, len(data) - max_bytes) if max_bytes else offset
+                result[file_path] = FileChunk(data[start:], start, len(data))
+        return result
 
     def stats(self, name: str) -> Usage | None:
         inst = self.instances.get(name)

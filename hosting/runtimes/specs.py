@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from hosting import sealed
+from hosting.domain import hardening
 from hosting.models import Instance, Version
 from hosting.runtimes.base import InstanceSpec
 
@@ -16,6 +18,7 @@ LABEL_SERVICE = "hosting.service"
 LABEL_VERSION = "hosting.version"
 LABEL_VERSION_NAME = "hosting.version-name"
 LABEL_INSTANCE = "hosting.instance"
+LABEL_TENANT_ID = "hosting.tenant-id"
 
 
 def namespace() -> str:
@@ -26,6 +29,15 @@ def container_name(instance_name: str) -> str:
     """The engine's name: Instance.name, prefixed outside the default namespace."""
     ns = namespace()
     return instance_name if ns == "hosting" else f"{ns}-{instance_name}"
+
+
+def network_name(tenant_id: int) -> str:
+    """The tenant's own network, named from its id: two tenants can never share one."""
+    return f"{namespace()}-t{tenant_id}"
+
+
+def network_labels(tenant_id: int) -> dict[str, str]:
+    return {**namespace_selector(), LABEL_TENANT_ID: str(tenant_id)}
 
 
 def namespace_selector() -> dict[str, str]:
@@ -41,6 +53,7 @@ def labels_for(version: Version, ordinal: int) -> dict[str, str]:
     return {
         **version_selector(version.pk),
         LABEL_TENANT: version.service.tenant.slug,
+        LABEL_TENANT_ID: str(version.tenant_id),
         LABEL_SERVICE: str(version.service_id),
         LABEL_VERSION_NAME: version.name,
         LABEL_INSTANCE: str(ordinal),
@@ -55,6 +68,13 @@ def mem_bytes(memory_mib: int) -> int:
     return memory_mib * 1024 * 1024
 
 
+def environment(version: Version) -> dict[str, str]:
+    """Plain variables and the unsealed secrets: the only place a secret is in clear."""
+    env = {str(k): str(v) for k, v in version.env}
+    env.update({str(name): sealed.unseal(token) for name, token in version.secret_env})
+    return env
+
+
 def instance_spec(version: Version, ordinal: int) -> InstanceSpec:
     name = Instance.name_for(version, ordinal)
     return InstanceSpec(
@@ -62,10 +82,15 @@ def instance_spec(version: Version, ordinal: int) -> InstanceSpec:
         instance_name=name,
         image=version.image_ref,
         labels=labels_for(version, ordinal),
-        env={str(k): str(v) for k, v in version.env},
+        env=environment(version),
         port=version.port,
         nano_cpus=nano_cpus(version.cpu_millis),
         mem_limit=mem_bytes(version.memory_mib),
+        tenant_id=version.tenant_id,
+        network=network_name(version.tenant_id) if settings.TENANT_NETWORKS else None,
+        cap_add=hardening.capabilities_for(version.port),
+        pids_limit=hardening.pids_limit(),
+        userns=hardening.userns_mode(),
     )
 
 

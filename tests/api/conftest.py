@@ -8,7 +8,9 @@ from hosting.status import VersionStatus
 from tests.base import make_version
 
 LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                      "LOCATION": "api-tests"}}
+                      "LOCATION": "api-tests"},
+          "logins": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                     "LOCATION": "logins"}}
 
 
 @pytest.fixture(autouse=True)

@@ -111,7 +111,7 @@ def test_the_contract_paths_are_there(schema):
     create = schema["components"]["schemas"]["VersionCreateRequest"]["properties"]
     assert set(create) == {"service", "image_tag", "port", "traffic_policy", "description", "resource_spec",
                            "min_replicas", "max_replicas", "cpu_target", "log_paths",
-                           "initial_delay_seconds", "env", "rollout"}
+                           "initial_delay_seconds", "env", "rollout", "secret_env"}
     headers = {p["name"] for p in schema["paths"]["/api/v1/versions/"]["post"]["parameters"]}
     assert "Idempotency-Key" in headers
     assert "tokenAuth" in schema["components"]["securitySchemes"]

@@ -54,7 +54,8 @@ def test_version_json_carries_the_contract_fields(alice, svc):
     assert body["name"] == "testservice-001"
     assert body["status"] == "normal"
     assert body["traffic_percent"] == 0
-    assert body["preview_url"] == "http://testservice-001.preview.alpha.apps.localhost:8080/"
+    assert body["preview_url"] == (f"http://testservice-001-{version.preview_label}"
+                                   ".preview.alpha.apps.localhost:8080/")
     assert body["image_digest"] == "sha256:" + "a" * 64
     assert (body["instances_running"], body["instances_desired"], body["saturated"]) == (1, 2, True)
 
@@ -116,7 +117,7 @@ def test_instances_are_listed_and_filtered(alice, svc):
     for version in (a, b):
         Instance.objects.create(version=version, ordinal=0, name=Instance.name_for(version, 0))
     body = alice.get(f"/api/v1/instances/?version={a.pk}").json()
-    assert [row["name"] for row in body["results"]] == ["h-alpha-testservice-001-0"]
+    assert [row["name"] for row in body["results"]] == [Instance.name_for(a, 0)]
 
 
 def test_tags_come_from_the_registry(alice, svc, monkeypatch):

@@ -4,8 +4,10 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 from django.urls import reverse
 
+from hosting import rules
 from hosting.models import Version
 from tests.base import make_version
 
@@ -212,3 +214,21 @@ def test_the_version_limit_is_shown_before_starting(world, alice, urls, fake_tag
     response = alice.post(urls["step2"], {**STEP2, "action": "deploy"})
     assert response.status_code == 400 and "already has 10 versions" in response.content.decode()
     assert Version.objects.live().count() == 10
+
+
+@override_settings(ENV_UPLOAD_MAX_BYTES=100)
+def test_an_oversized_env_upload_is_refused_naming_the_limit(world, alice, urls, fake_tags):
+    alice.post(urls["step1"], STEP1)
+    upload = SimpleUploadedFile("big.env", b"A=" + b"x" * 200)
+    response = alice.post(urls["step2"], {**STEP2, "action": "import_env", "env_file": upload})
+    body = response.content.decode()
+    assert response.status_code == 400 and "at most 100 bytes" in body
+    assert "xxxxxxxx" not in body and "xxxxxxxx" not in str(dict(alice.session))
+
+
+def test_an_import_with_too_many_variables_never_reaches_the_session(world, alice, urls, fake_tags):
+    alice.post(urls["step1"], STEP1)
+    text = "\n".join(f"V{n}=1" for n in range(rules.ENV_VARS_MAX + 1))
+    response = alice.post(urls["step2"], {**STEP2, "action": "import_env", "env_text": text})
+    assert response.status_code == 400 and f"at most {rules.ENV_VARS_MAX} variables" in response.content.decode()
+    assert f"V{rules.ENV_VARS_MAX}" not in str(dict(alice.session))

@@ -150,3 +150,27 @@ def test_logs_from_stdout_and_a_log_file_survive_the_instance(platform, podman, 
     for lines in by_source.values():
         assert len(lines) == len(set(lines)), "a line was stored twice"
     assert by_source["stdout"] and by_source["/var/log/app/app.log"]
+
+
+def test_hyphenated_tenant_and_service_pairs_deploy_side_by_side(platform, podman, push_test_image):
+    """acme/corp-web and acme-corp/web once made the same container names."""
+    from hosting.domain.tenants import create_tenant
+    from tests.base import make_service
+
+    versions = []
+    for slug, service in (("acme", "corp-web"), ("acme-corp", "web")):
+        tenant, _key = create_tenant(slug, f"{slug}-owner", password=f"{slug}-password-1")
+        push_test_image(f"{slug}/{service}", "v1", username=f"{slug}-owner",
+                        password=f"{slug}-password-1")
+        versions.append(deployed(make_service(tenant, service), env=[("MESSAGE", slug)]))
+    one, other = versions
+    assert (one.status, other.status) == ("normal", "normal"), (one.latest_error(), other.latest_error())
+    (first,), (second,) = labelled(podman, one), labelled(podman, other)
+    assert first.name != second.name
+    assert set(first.attrs["NetworkSettings"]["Networks"]) != set(second.attrs["NetworkSettings"]["Networks"])
+    assert "message=acme\n" in get(one.instances.get().host_port, "/cgi-bin/env")
+    assert "message=acme-corp" in get(other.instances.get().host_port, "/cgi-bin/env")
+    delete_version(one)
+    deploy.remove(one.pk)
+    assert labelled(podman, one) == [] and len(labelled(podman, other)) == 1
+    assert "message=acme-corp" in get(other.instances.get().host_port, "/cgi-bin/env")

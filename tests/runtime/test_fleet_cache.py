@@ -3,7 +3,7 @@ it trusts its last listing, inspects only what it cannot know, and still notices
 changed."""
 import pytest
 
-from hosting.models import Version
+from hosting.models import Instance, Version
 from hosting.orchestration import fleet, reconcile
 from hosting.runtimes.memory import Behaviour
 from tests.runtime.conftest import deployed
@@ -39,7 +39,7 @@ def test_an_instance_started_elsewhere_is_inspected_not_replaced(svc, mem, cache
     before = {name: i.observed.id for name, i in mem.instances.items()}
     reconcile.reconcile_all()
     assert cached["observe"] == 1
-    assert cached["get"] == [f"h-alpha-{second.name}-0"]
+    assert cached["get"] == [Instance.name_for(second, 0)]
     assert {name: i.observed.id for name, i in mem.instances.items()} == before
     assert first.instances.get().ready and second.instances.get().ready
 

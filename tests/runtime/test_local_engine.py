@@ -88,7 +88,7 @@ def test_it_reads_log_files_and_stats(runtime, podman_engine, test_images):
     runtime.ensure(spec)
     files = wait_for(lambda: (f := runtime.read_files(spec.name, "/var/log/app"))
                      and f.get("/var/log/app/error.log") and f)
-    assert files["/var/log/app/app.log"].count(b"\n") >= 1
+    assert files["/var/log/app/app.log"].data.count(b"\n") >= 1
     assert runtime.stats(spec.name).memory_bytes > 0
     time.sleep(0.2)
     assert runtime.stats(spec.name).cpu_cores >= 0

@@ -21,9 +21,10 @@ def test_it_names_and_labels_instances_deterministically(svc):
     version = make_version(svc, env=[("MESSAGE", "héllo"), ("B", "2")], port=8080)
     spec = specs.instance_spec(version, 2)
     assert spec == specs.instance_spec(version, 2)
-    assert spec.name == "h-alpha-testservice-001-2" == spec.instance_name
+    assert spec.name == f"h-t{svc.tenant_id}-v{version.pk}-2" == spec.instance_name
     assert spec.labels == {
         "hosting.namespace": "hosting", "hosting.tenant": "alpha",
+        "hosting.tenant-id": str(svc.tenant_id),
         "hosting.service": str(svc.pk), "hosting.version": str(version.pk),
         "hosting.version-name": "testservice-001", "hosting.instance": "2",
     }
@@ -42,9 +43,10 @@ def test_another_namespace_prefixes_names_and_changes_the_selector(svc):
     version = make_version(svc)
     with override_settings(RUNTIME_NAMESPACE="t123"):
         spec = specs.instance_spec(version, 0)
-        assert spec.name == "t123-h-alpha-testservice-001-0"
-        assert spec.instance_name == "h-alpha-testservice-001-0"
+        assert spec.name == f"t123-h-t{svc.tenant_id}-v{version.pk}-0"
+        assert spec.instance_name == f"h-t{svc.tenant_id}-v{version.pk}-0"
         assert spec.labels["hosting.namespace"] == "t123"
+        assert spec.network == f"t123-t{svc.tenant_id}"
 
 
 @pytest.mark.parametrize("labels, vid, ordinal", [
@@ -55,3 +57,33 @@ def test_another_namespace_prefixes_names_and_changes_the_selector(svc):
 def test_it_reads_ids_back_from_labels(labels, vid, ordinal):
     assert specs.version_id_of(labels) == vid
     assert specs.ordinal_of(labels) == ordinal
+
+
+def test_names_of_hyphenated_tenants_and_services_never_collide(db):
+    from hosting.domain.tenants import create_tenant
+    from tests.base import make_service
+
+    acme, _ = create_tenant("acme", "acme-owner")
+    acme_corp, _ = create_tenant("acme-corp", "acme-corp-owner")
+    one = make_version(make_service(acme, "corp-web"))
+    other = make_version(make_service(acme_corp, "web"))
+    first, second = specs.instance_spec(one, 0), specs.instance_spec(other, 0)
+    assert first.name != second.name and first.network != second.network
+
+
+@pytest.mark.parametrize("port, caps", [(8080, ()), (1024, ()), (80, ("NET_BIND_SERVICE",))])
+def test_containers_get_back_only_the_capability_a_low_port_needs(svc, port, caps):
+    spec = specs.instance_spec(make_version(svc, port=port), 0)
+    assert spec.cap_add == caps
+    assert (spec.pids_limit, spec.userns) == (256, "auto")
+
+
+def test_tenant_networks_can_be_turned_off(svc):
+    with override_settings(TENANT_NETWORKS=False):
+        assert specs.instance_spec(make_version(svc), 0).network is None
+
+
+def test_an_operator_can_allow_more_capabilities(svc):
+    with override_settings(RUNTIME_CAP_ADD=["cap_setuid", "SETGID"]):
+        spec = specs.instance_spec(make_version(svc, port=80), 0)
+    assert spec.cap_add == ("SETUID", "SETGID", "NET_BIND_SERVICE")

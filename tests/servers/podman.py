@@ -51,6 +51,19 @@ class PodmanEngine:
                 container.remove(force=True)
             except docker.errors.NotFound:
                 pass
+        self.remove_networks()
+
+    def remove_networks(self) -> None:
+        """The namespace's tenant networks and their firewall chains (hosting.runtimes.firewall)."""
+        from hosting.runtimes import firewall
+
+        for network in self.client.networks.list(
+                filters={"label": f"{NAMESPACE_LABEL}={self.namespace}"}):
+            try:
+                network.remove()
+            except docker.errors.APIError:
+                pass
+            firewall.remove(network.name)
 
 
 def version_filter(version) -> dict:

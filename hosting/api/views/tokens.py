@@ -1,8 +1,10 @@
 """API tokens: created (the key is shown once), listed by prefix, revoked by their owner."""
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 
+from hosting import logins
 from hosting.api.serializers import TokenCreatedSerializer, TokenSerializer
 from hosting.models import ApiToken
 
@@ -25,6 +27,10 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     def create(self, request, *args, **kwargs):
         serializer = TokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        try:
+            logins.check_token_rate(request.user)
+        except logins.TooManyTokens as exc:
+            raise Throttled(detail=exc.messages[0]) from exc
         token, key = ApiToken.issue(request.user, name=serializer.validated_data.get("name", "default"))
         token.key = key
         return Response(TokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)

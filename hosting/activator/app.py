@@ -28,6 +28,7 @@ class Waker:
         self.converge = converge
         self.pending: dict[int, asyncio.Task] = {}
         self.wakes = 0  # scale-ups this process asked for (tests and logs)
+        self.woke: dict[int, float] = {}  # version → when its last wake call returned
 
     async def address(self, version_id: int) -> tuple[str, int] | None:
         """A ready instance's address, or None when the hold limit passed first."""
@@ -47,6 +48,7 @@ class Waker:
     async def _wake_and_wait(self, version_id: int) -> tuple[str, int] | None:
         started = time.monotonic()
         woke = await asyncio.to_thread(versions.wake, version_id)
+        self.woke[version_id] = time.time()
         if woke:
             self.wakes += 1
             log.info("activator: woke version %s", version_id)
@@ -83,17 +85,27 @@ async def handle(request: web.Request) -> web.StreamResponse:
     if version_id is None:
         return web.Response(status=404, text="No app answers at this address.\n")
     waker: Waker = request.app[WAKER]
+    arrived = time.time()
     try:
         address = await waker.address(version_id)
     except versions.Unavailable as exc:  # deleted, failed, suspended for arrears
         return unavailable(str(exc))
     if address is None:
         return unavailable("The app is starting; try again shortly.")
+    woke = waker.woke.get(version_id)
+    sent: dict[str, float] = {}
     try:
-        return await proxy(request, request.app[CLIENT], address)
+        return await proxy(request, request.app[CLIENT], address,
+                           on_first_byte=lambda: sent.setdefault("first_byte", time.time()))
     except (TimeoutError, ClientError) as exc:
         log.warning("activator: proxy to %s failed: %s", address, exc)
         return web.Response(status=502, text="The app did not answer.\n")
+    finally:
+        if woke is not None and woke >= arrived and "first_byte" in sent:
+            # This request waited for a wake: its timings complete the start's phases.
+            # After the response, in a thread: the reader never waits for the record.
+            asyncio.get_running_loop().run_in_executor(
+                None, versions.report_cold_start, version_id, arrived, woke, sent["first_byte"])
 
 
 async def _client(app: web.Application):

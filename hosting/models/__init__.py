@@ -1,7 +1,8 @@
 from hosting.models.catalog import Application, Project, Service
 from hosting.models.observations import LogEntry, MetricSample
+from hosting.models.starts import InstanceStart
 from hosting.models.tenancy import ApiToken, Membership, Tenant
 from hosting.models.versions import Instance, TrafficPolicy, Version, VersionEvent
 
-__all__ = ["ApiToken", "Application", "Instance", "LogEntry", "Membership", "MetricSample", "Project", "Service",
+__all__ = ["ApiToken", "Application", "Instance", "InstanceStart", "LogEntry", "Membership", "MetricSample", "Project", "Service",
            "Tenant", "TrafficPolicy", "Version", "VersionEvent"]

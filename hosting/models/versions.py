@@ -65,6 +65,10 @@ class Version(models.Model):
     # Renewed by the running deploy; a deploy whose lease ran out is dead (worker killed)
     # and the reconcile pass starts it again (hosting/orchestration/lease.py).
     deploy_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # The deploy's image phases (resolve, pull) as {name, began, ended, detail}: they
+    # happen once per version, before any instance exists; each deploy-time start copies
+    # them (hosting/orchestration/phases.py).
+    deploy_phases = models.JSONField(default=list, blank=True, editable=False)
 
     created = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True)

@@ -27,7 +27,7 @@ from django.utils import timezone
 from hosting import runtimes
 from hosting.domain import scaling, traffic
 from hosting.models import TrafficPolicy, Version
-from hosting.orchestration import health, images, instances, lease
+from hosting.orchestration import health, images, instances, lease, phases
 from hosting.runtimes import specs
 from hosting.runtimes.base import ImagePullFailed, Runtime, RuntimeFailure
 from hosting.status import InstanceStatus, TransitionError, VersionStatus
@@ -95,25 +95,29 @@ def resolve_image(version: Version, runtime: Runtime) -> None:
     if version.image_digest:
         return
     repository = version.service.repository
+    began = time.time()
     try:
         digest = images.resolve_digest(repository, version.image_tag)
     except images.ImageProblem as exc:
         raise DeployFailure(exc.reason, _image_message(exc.reason, version), str(exc)) from exc
     updated = Version.objects.filter(pk=version.pk, image_digest="").update(image_digest=digest)
     version.image_digest = digest if updated else Version.objects.get(pk=version.pk).image_digest
+    phases.deploy_step(version, "resolve", began, tag=version.image_tag)
     version.record("deploy:resolve", f"Tag {version.image_tag} is {version.image_digest}.")
 
 
 def pull_image(version: Version, runtime: Runtime) -> None:
     ref = version.image_ref
     if runtime.has_image(ref):
+        phases.deploy_step(version, "pull", time.time(), cached=True)
         version.record("deploy:pull", "The image is already on the host; no pull needed.")
         return
-    began = time.monotonic()
+    began, wall = time.monotonic(), time.time()
     try:
         lease.holding(version.pk, runtime.pull, ref, images.pull_auth(version.service.repository))
     except ImagePullFailed as exc:
         raise DeployFailure(exc.reason, _image_message(exc.reason, version), str(exc)) from exc
+    phases.deploy_step(version, "pull", wall, cached=False, bytes=runtime.image_size(ref))
     version.record("deploy:pull", f"Image pulled in {time.monotonic() - began:.2f} s.")
 
 
@@ -153,6 +157,7 @@ def check_health(version: Version, runtime: Runtime) -> None:
         if instance.ready:
             continue
         result, attempts, began = _probe_until_ready(version, runtime, instance)
+        phases.ready(version, instance)
         instance.ready, instance.status, instance.health_failures = True, InstanceStatus.RUNNING, 0
         instance.save(update_fields=["ready", "status", "health_failures"])
         version.record("deploy:health", f"Instance {instance.name} answered HTTP {result.status} "

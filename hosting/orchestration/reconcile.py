@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from hosting import runtimes
 from hosting.models import Instance, Version
-from hosting.orchestration import deploy, health, instances, lease, logs
+from hosting.orchestration import deploy, health, instances, lease, logs, phases
 from hosting.runtimes import specs
 from hosting.runtimes.base import Observed, Runtime, RuntimeFailure
 from hosting.status import SERVING, InstanceStatus, TransitionError, VersionStatus
@@ -200,6 +200,8 @@ def _probe(version, runtime, rows, by_name) -> bool:
 
 
 def _mark(row: Instance, ready: bool) -> None:
+    if ready and not row.ready:
+        phases.ready(row.version, row)
     row.ready, row.health_failures, row.status = ready, 0, InstanceStatus.RUNNING
     row.save(update_fields=["ready", "health_failures", "status"])
 

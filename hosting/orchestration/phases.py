@@ -8,8 +8,8 @@ resolve  tag → digest (deploys only; once per version)
 pull     the image onto the host; detail: bytes when the engine says, cached
 wake     cold starts: the request's arrival at the activator → the engine's create call
          (detail: how long the wake call itself took)
-create   the engine's create call → the container exists
-start    → the process runs
+create   the engine's create call → the container exists (the engine's Created time)
+start    → the process runs (the engine's StartedAt)
 delay    InitialDelaySeconds
 health   → the first successful health check (the instance turns ready)
 proxy    cold starts: ready → the first byte sent back, as the activator saw it
@@ -109,16 +109,23 @@ def started(version: Version, instance: Instance, observed: Observed, began: flo
     engine_start = _stamp(observed.started_at)
     if engine_start is not None and engine_start < began - ADOPTED_SECONDS:
         return None
-    created = min(max(_stamp(observed.created_at) or began, began), ended)
+    created = _within(_stamp(observed.created_at), began, ended)
+    running = _within(engine_start, created, ended)  # InitialDelaySeconds counts from here
     deploying = version.status in DEPLOYING
     phases = [*(_this_deploy(version) if deploying else []),
-              phase("create", began, created), phase("start", created, ended)]
+              phase("create", began, created), phase("start", created, running)]
     start, _ = InstanceStart.objects.get_or_create(
         container_id=observed.id,
         defaults={"version": version, "ordinal": instance.ordinal, "instance_name": instance.name,
                   "kind": InstanceStart.Kind.DEPLOY if deploying else InstanceStart.Kind.SCALE,
                   "started_at": datetime.fromtimestamp(began, UTC), "phases": phases})
     return start
+
+
+def _within(stamp: float | None, low: float, high: float) -> float:
+    """An engine time bounded by our own readings (its clock may be off by a little);
+    unknown means the whole span went to the earlier phase."""
+    return high if stamp is None else min(max(stamp, low), high)
 
 
 # Delay and health -------------------------------------------------------------------------

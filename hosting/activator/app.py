@@ -28,15 +28,19 @@ class Waker:
         self.converge = converge
         self.pending: dict[int, asyncio.Task] = {}
         self.wakes = 0  # scale-ups this process asked for (tests and logs)
-        self.woke: dict[int, float] = {}  # version → when its last wake call returned
+        # For the start's phases (hosting/orchestration/phases.py): when the request that
+        # woke a version arrived, and when its wake call returned.
+        self.arrived: dict[int, float] = {}
+        self.woke: dict[int, float] = {}
 
-    async def address(self, version_id: int) -> tuple[str, int] | None:
+    async def address(self, version_id: int, arrived: float | None = None) -> tuple[str, int] | None:
         """A ready instance's address, or None when the hold limit passed first."""
         found = await asyncio.to_thread(versions.ready_address, version_id)
         if found:
             return found
         task = self.pending.get(version_id)
         if task is None:
+            self.arrived[version_id] = arrived or time.time()
             task = asyncio.create_task(self._wake_and_wait(version_id))
             self.pending[version_id] = task
             task.add_done_callback(lambda _: self.pending.pop(version_id, None))
@@ -87,7 +91,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     waker: Waker = request.app[WAKER]
     arrived = time.time()
     try:
-        address = await waker.address(version_id)
+        address = await waker.address(version_id, arrived)
     except versions.Unavailable as exc:  # deleted, failed, suspended for arrears
         return unavailable(str(exc))
     if address is None:
@@ -102,10 +106,19 @@ async def handle(request: web.Request) -> web.StreamResponse:
         return web.Response(status=502, text="The app did not answer.\n")
     finally:
         if woke is not None and woke >= arrived and "first_byte" in sent:
-            # This request waited for a wake: its timings complete the start's phases.
-            # After the response, in a thread: the reader never waits for the record.
-            asyncio.get_running_loop().run_in_executor(
-                None, versions.report_cold_start, version_id, arrived, woke, sent["first_byte"])
+            _report_cold_start(waker, version_id, woke, sent["first_byte"])
+
+
+def _report_cold_start(waker: Waker, version_id: int, woke: float, first_byte: float) -> None:
+    """This request waited for a wake: the wake's timings and its first byte complete
+    the start's phases. The first such request to answer reports, from the arrival of
+    the request that woke the version; after its response and in a thread, so no
+    reader ever waits for the record."""
+    if waker.woke.pop(version_id, None) is None:
+        return
+    arrived = waker.arrived.pop(version_id, woke)
+    asyncio.get_running_loop().run_in_executor(
+        None, versions.report_cold_start, version_id, arrived, woke, first_byte)
 
 
 async def _client(app: web.Application):

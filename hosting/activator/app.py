@@ -97,19 +97,20 @@ async def handle(request: web.Request) -> web.StreamResponse:
     if address is None:
         return unavailable("The app is starting; try again shortly.")
     woke = waker.woke.get(version_id)
-    sent: dict[str, float] = {}
+    sent: dict[str, tuple[float, int]] = {}
     try:
         return await proxy(request, request.app[CLIENT], address,
-                           on_first_byte=lambda: sent.setdefault("first_byte", time.time()))
+                           on_first_byte=lambda status: sent.setdefault("first", (time.time(), status)))
     except (TimeoutError, ClientError) as exc:
         log.warning("activator: proxy to %s failed: %s", address, exc)
         return web.Response(status=502, text="The app did not answer.\n")
     finally:
-        if woke is not None and woke >= arrived and "first_byte" in sent:
-            _report_cold_start(waker, version_id, woke, sent["first_byte"])
+        if woke is not None and woke >= arrived and "first" in sent:
+            _report_cold_start(waker, version_id, woke, *sent["first"])
 
 
-def _report_cold_start(waker: Waker, version_id: int, woke: float, first_byte: float) -> None:
+def _report_cold_start(waker: Waker, version_id: int, woke: float, first_byte: float,
+                       status: int) -> None:
     """This request waited for a wake: the wake's timings and its first byte complete
     the start's phases. The first such request to answer reports, from the arrival of
     the request that woke the version; after its response and in a thread, so no
@@ -118,7 +119,7 @@ def _report_cold_start(waker: Waker, version_id: int, woke: float, first_byte: f
         return
     arrived = waker.arrived.pop(version_id, woke)
     asyncio.get_running_loop().run_in_executor(
-        None, versions.report_cold_start, version_id, arrived, woke, first_byte)
+        None, versions.report_cold_start, version_id, arrived, woke, first_byte, status)
 
 
 async def _client(app: web.Application):

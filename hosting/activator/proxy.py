@@ -14,7 +14,7 @@ def forwardable(headers) -> dict[str, str]:
 
 async def proxy(request: web.Request, client: ClientSession,
                 address: tuple[str, int],
-                on_first_byte: Callable[[], object] | None = None) -> web.StreamResponse:
+                on_first_byte: Callable[[int], object] | None = None) -> web.StreamResponse:
     """Same method, path, query, headers and body; the response is streamed, not buffered."""
     host, port = address
     url = f"http://{host}:{port}{request.rel_url}"
@@ -25,7 +25,7 @@ async def proxy(request: web.Request, client: ClientSession,
                                       headers=forwardable(upstream.headers))
         await response.prepare(request)
         if on_first_byte:  # the status line and headers are on their way to the client
-            on_first_byte()
+            on_first_byte(upstream.status)
         async for chunk in upstream.content.iter_any():
             await response.write(chunk)
         await response.write_eof()

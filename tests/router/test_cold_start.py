@@ -7,6 +7,7 @@ import pytest
 from hosting.domain.traffic import set_traffic
 from hosting.models import InstanceStart, Version
 from hosting.orchestration import deploy, phases
+from hosting.runtimes import specs
 from tests.base import wait_for
 from tests.runtime.conftest import new_version
 
@@ -63,7 +64,9 @@ def test_twenty_concurrent_first_requests_start_one_instance(asleep, router, act
     assert all(BODY in body for _, body, _ in answers)
     assert activator.wakes == 1
     assert asleep.events.filter(kind="scale").count() == 1
-    assert len(podman.containers.list(filters={"label": f"hosting.version={asleep.pk}"})) == 1
+    # This session's namespace too: other sessions on the machine run versions with this id.
+    labels = [f"{k}={v}" for k, v in specs.version_selector(asleep.pk).items()]
+    assert len(podman.containers.list(filters={"label": labels})) == 1
 
 
 def test_a_cold_starts_phases_add_up_to_its_measured_total(asleep_with_delay, router, activator):
@@ -81,4 +84,5 @@ def test_a_cold_starts_phases_add_up_to_its_measured_total(asleep_with_delay, ro
     assert [p["name"] for p in start.phases] == ["wake", "create", "start", "delay", "health",
                                                  "proxy"]
     assert sum(phases.durations(start.phases).values()) == pytest.approx(measured, rel=0.1)
+    assert start.phases[-1]["detail"] == {"status": 200}
     assert event.message.startswith(f"Cold start of {start.instance_name}: first byte ")

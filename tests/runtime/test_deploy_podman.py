@@ -7,8 +7,9 @@ import uuid
 import pytest
 
 from hosting.domain.versions import delete_version
-from hosting.models import Version
+from hosting.models import InstanceStart, Version
 from hosting.orchestration import deploy, logs, reconcile
+from hosting.runtimes import specs
 from tests.base import wait_for
 from tests.runtime.conftest import new_version
 
@@ -29,7 +30,9 @@ def platform(world, podman, registry_server, push_test_image, no_broker, setting
 
 
 def labelled(podman, version) -> list:
-    return podman.containers.list(all=True, filters={"label": f"hosting.version={version.pk}"})
+    # This session's namespace too: other sessions on the machine run versions with this id.
+    labels = [f"{k}={v}" for k, v in specs.version_selector(version.pk).items()]
+    return podman.containers.list(all=True, filters={"label": labels})
 
 
 def deployed(svc, **config) -> Version:
@@ -77,6 +80,10 @@ def test_it_pulls_an_image_the_host_does_not_have(platform, podman, push_test_im
                                                 capture_output=True))
     assert version.status == "normal", version.latest_error()
     assert "pulled" in version.events.get(kind="deploy:pull").message
+    start = InstanceStart.objects.get(version=version)  # the pull is part of the start
+    assert [p["name"] for p in start.phases] == ["resolve", "pull", "create", "start", "health"]
+    assert start.phases[1]["detail"]["cached"] is False
+    assert start.phases[1]["detail"]["bytes"] > 0  # Podman tells the image's size
 
 
 @pytest.mark.parametrize("image, tag, words", [

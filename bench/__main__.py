@@ -1,14 +1,15 @@
 """Run every benchmark module and print `<name>: <value> <unit>` lines.
 
-Each module exposes `run() -> list[(name, value, unit, ratio_or_None)]`; a figure with a
-baseline from the same run is followed by `<name>_ratio: <ratio>` (Contracts, DESIGN.md).
+Each module exposes `run() -> list[(name, value, unit, ratio_or_None[, ratio_name])]`; a
+figure with a baseline from the same run is followed by `<name>_ratio: <ratio>`
+(Contracts, DESIGN.md), or by the row's own ratio name.
 Pick modules with `python -m bench deploy router`.
 """
 import importlib
 import os
 import sys
 
-MODULES = ["deploy", "router", "api"]
+MODULES = ["deploy", "router", "api", "control"]
 
 
 def main(argv: list[str]) -> int:
@@ -21,10 +22,10 @@ def main(argv: list[str]) -> int:
             print(f"# bench.{name} unavailable: {exc}", file=sys.stderr)
             failed += 1
             continue
-        for figure, value, unit, ratio in module.run():
+        for figure, value, unit, ratio, *named in module.run():
             print(f"{figure}: {value:.3f} {unit}".rstrip(), flush=True)
             if ratio is not None:
-                print(f"{ratio_name(figure)}: {ratio:.3f}", flush=True)
+                print(f"{named[0] if named else ratio_name(figure)}: {ratio:.3f}", flush=True)
     return 1 if failed else 0
 
 

@@ -60,7 +60,7 @@ def run() -> list[tuple[str, float, str, float | None]]:
 
 
 @contextmanager
-def _platform(work: Path):
+def _platform(work: Path, tasks_in_threads: bool = True):
     namespace = f"bench{os.getpid()}"
     registry_host = f"127.0.0.1:{free_port()}"
     socket_path = work / "podman.sock"
@@ -88,8 +88,10 @@ def _platform(work: Path):
         realm = stack.enter_context(_web())
         stack.enter_context(_registry(work, registry_host, realm))
         service, image = _service_with_image(work, registry_host)
-        stack.enter_context(_deploy_in_threads())
-        yield {"service": service, "image": image, "namespace": namespace}
+        if tasks_in_threads:
+            stack.enter_context(_deploy_in_threads())
+        yield {"service": service, "image": image, "namespace": namespace, "work": work,
+               "registry_host": registry_host}
 
 
 @contextmanager
@@ -147,6 +149,12 @@ def _service_with_image(work: Path, registry_host: str):
     built = subprocess.run([str(ROOT / "docker" / "testimages" / "build.sh"),
                             "localhost/hosting-test", "httpd"],
                            check=True, capture_output=True, text=True).stdout.split()[0]
+    push_image(work, registry_host, service, built)
+    return service, built
+
+
+def push_image(work: Path, registry_host: str, service, built: str) -> None:
+    """Push the local image `built` to the service's repository as v1 (as benchuser)."""
     env = {**os.environ, "REGISTRY_AUTH_FILE": str(work / "auth.json")}
     ref = f"{registry_host}/{service.repository}:v1"
     for args, stdin in ((["login", "--tls-verify=false", "-u", "benchuser", "--password-stdin",
@@ -156,35 +164,45 @@ def _service_with_image(work: Path, registry_host: str):
                         (["rmi", ref], None)):
         subprocess.run(["podman", *args], input=stdin, env=env, check=True,
                        capture_output=True, text=True)
-    return service, built
 
 
 @contextmanager
 def _deploy_in_threads():
-    """Stand-in for an idle worker: each enqueued task runs in a thread at once."""
+    """Stand-in for an idle worker: each enqueued task runs in a thread at once (one
+    scheduled for later, at its time)."""
     from django.db import connection
+    from django.utils import timezone
 
     from hosting import tasks
 
     def runner(function):
+        def target(*args):
+            try:
+                function(*args)
+            finally:
+                connection.close()
+
         def delay(*args):
-            def target():
-                try:
-                    function(*args)
-                finally:
-                    connection.close()
-            threading.Thread(target=target, daemon=True).start()
-        return delay
+            threading.Thread(target=target, args=args, daemon=True).start()
+
+        def apply_async(args=(), eta=None, **_options):
+            wait = max(0.0, (eta - timezone.now()).total_seconds()) if eta else 0.0
+            timer = threading.Timer(wait, target, args=args)
+            timer.daemon = True
+            timer.start()
+        return delay, apply_async
 
     names = ("deploy_version", "delete_version", "converge_version", "sync_router")
-    saved = {name: getattr(tasks, name).delay for name in names}
+    saved = {name: (getattr(tasks, name).delay, getattr(tasks, name).apply_async) for name in names}
     for name in names:
-        getattr(tasks, name).delay = runner(getattr(tasks, name).run)
+        task = getattr(tasks, name)
+        task.delay, task.apply_async = runner(task.run)
     try:
         yield
     finally:
-        for name, delay in saved.items():
-            getattr(tasks, name).delay = delay
+        for name, (delay, apply_async) in saved.items():
+            task = getattr(tasks, name)
+            task.delay, task.apply_async = delay, apply_async
 
 
 def _measure_deploys(env) -> list[float]:

@@ -5,6 +5,8 @@ from hosting.celery import app
 
 app.conf.beat_schedule = {
     "reconcile": {"task": "hosting.reconcile", "schedule": settings.RECONCILE_INTERVAL_SECONDS},
+    "observe": {"task": "hosting.collect_observations",
+                "schedule": settings.RECONCILE_INTERVAL_SECONDS},
     "autoscale": {"task": "hosting.autoscale", "schedule": settings.AUTOSCALE_INTERVAL_SECONDS},
     "sample-metrics": {"task": "hosting.sample_metrics",
                        "schedule": settings.METRICS_INTERVAL_SECONDS},

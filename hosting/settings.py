@@ -148,10 +148,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+# Two lanes: control work (router sync, autoscale tick, traffic, wake-ups, reconcile)
+# never queues behind deploys (steps that pull images and start containers).
+CELERY_TASK_DEFAULT_QUEUE = "control"
+CELERY_TASK_ROUTES = {"hosting.deploy_version": {"queue": "deploy"},
+                      "hosting.delete_version": {"queue": "deploy"},
+                      "hosting.collect_observations": {"queue": "deploy"}}
 RECONCILE_INTERVAL_SECONDS = env_float("RECONCILE_INTERVAL_SECONDS", 5.0)
 # A deploy in creating/adjusting whose lease (renewed by the running deploy) expired and
 # that recorded nothing for this long is started again by the reconcile pass.
 DEPLOY_STALL_SECONDS = env_float("DEPLOY_STALL_SECONDS", 120.0)
+# A deploy's scheduled look this late (its message lost) is restarted by reconcile.
+DEPLOY_OVERDUE_SECONDS = env_float("DEPLOY_OVERDUE_SECONDS", 5.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -210,6 +218,12 @@ METRICS_INTERVAL_SECONDS = env_float("METRICS_INTERVAL_SECONDS", 10.0)
 METRICS_RETENTION_HOURS = env_int("METRICS_RETENTION_HOURS", 24)
 AUTOSCALE_INTERVAL_SECONDS = env_float("AUTOSCALE_INTERVAL_SECONDS", 5.0)
 HEALTH_CHECK_RETRIES = env_int("HEALTH_CHECK_RETRIES", 3)
+# A healthy instance is probed this often by the reconcile pass (staggered); one that
+# failed its last probe, or is not ready yet, on every pass.
+HEALTH_PROBE_INTERVAL_SECONDS = env_float("HEALTH_PROBE_INTERVAL_SECONDS", 15.0)
+# Each instance's logs and memory are collected this often (staggered); the CPU of
+# versions with traffic on every observation tick (the autoscaler reads it).
+OBSERVE_INTERVAL_SECONDS = env_float("OBSERVE_INTERVAL_SECONDS", 15.0)
 LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 7)
 
 LOGGING = {

@@ -1,16 +1,22 @@
 """Thin Celery tasks: each takes ids, re-reads the database and calls a domain function.
 
 Every function they call is idempotent, so a task run twice (acks_late after a worker
-died) or a message lost (the reconcile pass picks the work up) is harmless.
+died) or a message lost (the reconcile pass picks the work up) is harmless. No task
+waits: a deploy or a convergence that is not finished answers when to look again and
+the task schedules itself for then (queues: settings.CELERY_TASK_ROUTES).
 """
 from celery import shared_task
+
+from hosting import enqueue
 
 
 @shared_task(name="hosting.deploy_version")
 def deploy_version(version_id: int) -> None:
     from hosting.orchestration import deploy
 
-    deploy.deploy(version_id)
+    later = deploy.deploy(version_id)
+    if later is not None:
+        enqueue.deploy(version_id, eta=later)
 
 
 @shared_task(name="hosting.delete_version")
@@ -31,7 +37,16 @@ def reconcile() -> None:
 def converge_version(version_id: int) -> None:
     from hosting.orchestration import reconcile as reconcile_module
 
-    reconcile_module.converge(version_id)
+    later = reconcile_module.converge(version_id)
+    if later is not None:
+        enqueue.converge(version_id, eta=later)
+
+
+@shared_task(name="hosting.collect_observations")
+def collect_observations() -> None:
+    from hosting.orchestration import observe
+
+    observe.collect()
 
 
 @shared_task(name="hosting.sync_router")

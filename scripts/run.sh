@@ -25,7 +25,9 @@ procfile="$HOSTING_VAR_DIR/Procfile"
   echo "router: scripts/router.sh"
   echo "activator: scripts/activator.sh"
   echo "web: .venv/bin/gunicorn hosting.wsgi --bind $WEB_ADDR --workers 2 --threads 4 --access-logfile -"
-  echo "worker: .venv/bin/celery -A hosting worker --loglevel INFO --concurrency 4"
+  # Two lanes (settings.CELERY_TASK_ROUTES): control work never waits behind deploys.
+  echo "worker-control: .venv/bin/celery -A hosting worker -Q control -n control@%h --loglevel INFO --concurrency 2"
+  echo "worker-deploy: .venv/bin/celery -A hosting worker -Q deploy -n deploy@%h --loglevel INFO --concurrency 4"
   echo "beat: .venv/bin/celery -A hosting beat --loglevel INFO --schedule $HOSTING_VAR_DIR/celerybeat-schedule"
 } > "$procfile"
 

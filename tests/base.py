@@ -49,3 +49,20 @@ def wait_for(predicate, seconds: float = 30.0, every: float = 0.05, what: str = 
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not met within {seconds:g} s")
         time.sleep(every)
+
+
+def deploy_now(version_id: int, seconds: float = 120.0) -> None:
+    """What the worker does with a deploy message and the ones it schedules for itself,
+    in this process: run each step when the previous one said to look again."""
+    import time
+
+    from django.utils import timezone
+
+    from hosting.orchestration import deploy
+
+    deadline = time.monotonic() + seconds
+    while (later := deploy.deploy(version_id)) is not None:
+        wait = max(0.0, (later - timezone.now()).total_seconds())
+        if time.monotonic() + wait > deadline:
+            raise AssertionError(f"the deploy of version {version_id} did not end in {seconds:g} s")
+        time.sleep(wait)

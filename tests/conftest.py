@@ -36,4 +36,6 @@ def task_sends(monkeypatch) -> list:
     for name in ("deploy_version", "delete_version", "converge_version", "sync_router"):
         monkeypatch.setattr(getattr(tasks, name), "delay",
                             lambda *args, _name=name: sent.append((_name, args)))
+        monkeypatch.setattr(getattr(tasks, name), "apply_async",  # scheduled for later
+                            lambda args=(), _name=name, **options: sent.append((_name, tuple(args))))
     return sent

@@ -91,7 +91,7 @@ def converge(version_id: int) -> None:
     try:
         from hosting.orchestration import reconcile
 
-        reconcile.converge(version_id)
+        reconcile.converge(version_id, wait=True)
     except Exception:  # the worker's run (enqueued by wake) is the fallback
         log.exception("activator: direct converge of version %s failed", version_id)
 

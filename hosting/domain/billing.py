@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from hosting import enqueue
 from hosting.domain import scaling, traffic
 from hosting.models import Tenant, Version
 from hosting.status import VersionStatus
@@ -69,8 +70,6 @@ def suspend_for_arrears(tenant: Tenant) -> int:
 def recharge(tenant: Tenant) -> int:
     """Mark the tenant active and restore its suspended versions through ADJUSTING;
     returns how many versions are being restored."""
-    from hosting import tasks
-
     with transaction.atomic():
         tenant = _lock(tenant, Tenant.Billing.ACTIVE)
         versions = list(Version.objects.live().select_for_update()
@@ -79,8 +78,9 @@ def recharge(tenant: Tenant) -> int:
             version.set_status(
                 S.ADJUSTING,
                 _("Recharged: restoring the version (%(count)d instance(s), then health "
-                  "checks).") % {"count": scaling.initial_instances(version)})
-            transaction.on_commit(lambda pk=version.pk: tasks.deploy_version.delay(pk))
+                  "checks).") % {"count": scaling.initial_instances(version)},
+                next_check_at=None)
+            enqueue.deploy(version.pk)
     return len(versions)
 
 

@@ -3,9 +3,9 @@
 Deploy, the autoscaler, the idle check and the activator's wake-up all change it here,
 each clamped by the version's rules, and then ask the worker to converge that version.
 """
-from django.db import transaction
 from django.utils import timezone
 
+from hosting import enqueue
 from hosting.models import Version
 from hosting.status import VersionStatus
 
@@ -53,6 +53,4 @@ def wake(version: Version) -> bool:
 
 
 def enqueue_converge(version_id: int) -> None:
-    from hosting import tasks
-
-    transaction.on_commit(lambda: tasks.converge_version.delay(version_id))
+    enqueue.converge(version_id)

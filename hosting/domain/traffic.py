@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from hosting import enqueue
 from hosting.models import Service, Version
 from hosting.status import VersionStatus
 
@@ -60,6 +61,4 @@ def open_full(version: Version) -> None:
 
 def enqueue_router_sync() -> None:
     """Apply the database's split to the router once the transaction commits."""
-    from hosting import tasks
-
-    transaction.on_commit(tasks.sync_router.delay)
+    enqueue.sync_router()

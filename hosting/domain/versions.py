@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hosting import rules
+from hosting import enqueue, rules
 from hosting.domain import billing
 from hosting.domain.config import VersionConfig, validate_config
 from hosting.models import Service, Tenant, Version
@@ -53,7 +53,7 @@ def create_version(service: Service, config: VersionConfig, user=None,
             created_by=user, idempotency_key=idempotency_key, **config.as_model_fields(),
         )
         version.record("created", _("Version %(name)s created.") % {"name": version.name})
-        _enqueue("deploy_version", version.pk)
+        enqueue.deploy(version.pk)
     return version
 
 
@@ -76,7 +76,7 @@ def delete_version(version: Version, user=None) -> Version:
             )
         version.set_status(VersionStatus.DELETING, _("Deletion requested."),
                            deleted_at=timezone.now(), traffic_percent=0, desired_instances=0)
-        _enqueue("delete_version", version.pk)
+        enqueue.delete(version.pk)
     return version
 
 
@@ -96,14 +96,7 @@ def redeploy(version: Version) -> Version:
                 % {"name": version.name, "status": version.get_status_display()},
                 code="not_redeployable",
             )
-        version.set_status(VersionStatus.CREATING, _("Redeploy requested."))
-        _enqueue("deploy_version", version.pk)
+        version.set_status(VersionStatus.CREATING, _("Redeploy requested."), next_check_at=None)
+        enqueue.deploy(version.pk)
     return version
 
-
-def _enqueue(task_name: str, *args) -> None:
-    """Send the task only once the transaction commits, so the worker sees the rows."""
-    from hosting import tasks
-
-    task = getattr(tasks, task_name)
-    transaction.on_commit(lambda: task.delay(*args))

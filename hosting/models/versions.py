@@ -65,6 +65,11 @@ class Version(models.Model):
     # Renewed by the running deploy; a deploy whose lease ran out is dead (worker killed)
     # and the reconcile pass starts it again (hosting/orchestration/lease.py).
     deploy_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Level-triggered control (hosting/orchestration/deploy.py): the deploy phase the
+    # version is in and when a worker should look at it again; the reconcile pass
+    # restarts anything overdue, so a lost message only delays.
+    deploy_phase = models.CharField(max_length=20, blank=True, editable=False)
+    next_check_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
     # The deploy's image phases (resolve, pull) as {name, began, ended, detail}: they
     # happen once per version, before any instance exists; each deploy-time start copies
     # them (hosting/orchestration/phases.py).

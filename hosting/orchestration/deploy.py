@@ -1,15 +1,20 @@
-"""The deploy pipeline: ordered, idempotent phases from a created version to `normal`.
+"""The deploy pipeline: ordered, idempotent, level-triggered phases from a created
+version to `normal`.
 
-Knative style: each phase compares what the database wants with what exists and does
-only the missing part, so a task that runs twice, or is killed halfway and run again,
-converges to the same result. The version row is re-read between phases: a version
-deleted mid-deploy stops the pipeline and leaves no container behind.
+Knative style: each phase compares what the database wants with what exists, does only
+the missing part and answers "done" (None) or "not ready, look again at T" (a datetime).
+Nothing waits inside a worker: `deploy()` runs the phases as far as they go now, records
+the phase and `Version.next_check_at` on the row and returns T; the task schedules itself
+for T (hosting/tasks.py) and the reconcile pass restarts any version whose T is overdue
+(lease.stalled), so a lost message only delays. A task that runs twice, early, or is
+killed halfway converges to the same result: a message that arrives before the row's T
+returns at once, and the deploy lease fences off a concurrent duplicate.
 
 resolve  tag → digest (stored once; a re-pushed tag never changes the version)
 pull     skipped when the engine already has the digest
 start    instances up to initial_instances() (min 0 and traffic 0: none)
-delay    InitialDelaySeconds after the instances started
-health   GET / on the service port until a non-5xx answer, with retries
+delay    InitialDelaySeconds after the instances started: "look again" when it ends
+health   one GET / per unready instance per tick; failing beyond the retry window fails
 ready    status normal (open_full: all traffic), router sync
 
 A recharged tenant's versions (ADJUSTING, hosting/domain/billing.py) go through the same
@@ -20,13 +25,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from hosting import runtimes
 from hosting.domain import scaling, traffic
-from hosting.models import TrafficPolicy, Version
+from hosting.models import Instance, TrafficPolicy, Version
 from hosting.orchestration import health, images, instances, lease, phases
 from hosting.runtimes import specs
 from hosting.runtimes.base import ImagePullFailed, Runtime, RuntimeFailure
@@ -34,7 +40,12 @@ from hosting.status import InstanceStatus, TransitionError, VersionStatus
 
 log = logging.getLogger(__name__)
 DEPLOYABLE = {VersionStatus.CREATING, VersionStatus.ADJUSTING}
-STATE_CHECK_SECONDS = 0.2
+# A message may fire a little before the row's time (clocks, timer granularity).
+EARLY_TOLERANCE = timedelta(milliseconds=100)
+# Health re-checks: quick right after the delay (a fast app is ready in milliseconds),
+# slower the longer an instance takes, never slower than MAX.
+MIN_RECHECK_SECONDS, MAX_RECHECK_SECONDS = 0.05, 1.0
+Later = datetime | None  # what a phase answers: None is "done"
 
 
 class DeployFailure(Exception):
@@ -49,28 +60,35 @@ class Deleted(Exception):
     """The version was deleted while deploying."""
 
 
-def deploy(version_id: int) -> None:
+def deploy(version_id: int) -> datetime | None:
+    """Take the deploy as far as it goes now; returns when to look again (None: the
+    deploy finished, failed, or another run owns this moment)."""
     runtime = runtimes.get_runtime()
     version = Version.objects.filter(pk=version_id).select_related("service__tenant").first()
     if version is None or not version.is_live:
         remove(version_id)
-        return
+        return None
     if version.status not in DEPLOYABLE:
-        return  # already deployed or failed: reconcile owns it now
+        return None  # already deployed or failed: reconcile owns it now
+    if version.next_check_at and version.next_check_at > timezone.now() + EARLY_TOLERANCE:
+        return None  # early or duplicate: the message scheduled for that time comes then
     if not lease.acquire(version_id):  # a duplicate delivery while the first run is alive
         log.info("%s: another deploy holds the lease; nothing to do", version)
-        return
+        return None
     try:
-        _run(version_id, version, runtime)
+        return _run(version_id, version, runtime)
     finally:
         lease.release(version_id)
 
 
-def _run(version_id: int, version: Version, runtime: Runtime) -> None:
-    started = time.monotonic()
+def _run(version_id: int, version: Version, runtime: Runtime) -> datetime | None:
     try:
-        for phase in PHASES:
-            phase(version, runtime)
+        for phase in _remaining(version):
+            _enter(version, phase.__name__)
+            later = phase(version, runtime)
+            if later is not None:
+                Version.objects.filter(pk=version_id).update(next_check_at=later)
+                return later
             version = _reload(version_id)
     except Deleted:
         remove(version_id)
@@ -79,7 +97,22 @@ def _run(version_id: int, version: Version, runtime: Runtime) -> None:
     except RuntimeFailure as exc:
         _fail(version_id, runtime, DeployFailure("engine", str(exc)))
     else:
-        log.info("deployed %s in %.2fs", version, time.monotonic() - started)
+        log.info("deployed %s", version)
+    return None
+
+
+def _remaining(version: Version) -> list[Callable[[Version, Runtime], Later]]:
+    """The phases from the one the row records on: the earlier ones are done (a run
+    killed inside a phase runs that phase again, which is idempotent)."""
+    names = [phase.__name__ for phase in PHASES]
+    start = names.index(version.deploy_phase) if version.deploy_phase in names else 0
+    return PHASES[start:]
+
+
+def _enter(version: Version, phase: str) -> None:
+    if version.deploy_phase != phase:
+        Version.objects.filter(pk=version.pk).update(deploy_phase=phase)
+        version.deploy_phase = phase
 
 
 def _reload(version_id: int) -> Version:
@@ -91,9 +124,9 @@ def _reload(version_id: int) -> Version:
 
 
 # Phases -----------------------------------------------------------------------------
-def resolve_image(version: Version, runtime: Runtime) -> None:
+def resolve_image(version: Version, runtime: Runtime) -> Later:
     if version.image_digest:
-        return
+        return None
     repository = version.service.repository
     began = time.time()
     try:
@@ -104,14 +137,15 @@ def resolve_image(version: Version, runtime: Runtime) -> None:
     version.image_digest = digest if updated else Version.objects.get(pk=version.pk).image_digest
     phases.deploy_step(version, "resolve", began, tag=version.image_tag)
     version.record("deploy:resolve", f"Tag {version.image_tag} is {version.image_digest}.")
+    return None
 
 
-def pull_image(version: Version, runtime: Runtime) -> None:
+def pull_image(version: Version, runtime: Runtime) -> Later:
     ref = version.image_ref
     if runtime.has_image(ref):
         phases.deploy_step(version, "pull", time.time(), cached=True)
         version.record("deploy:pull", "The image is already on the host; no pull needed.")
-        return
+        return None
     began, wall = time.monotonic(), time.time()
     try:
         lease.holding(version.pk, runtime.pull, ref, images.pull_auth(version.service.repository))
@@ -119,9 +153,10 @@ def pull_image(version: Version, runtime: Runtime) -> None:
         raise DeployFailure(exc.reason, _image_message(exc.reason, version), str(exc)) from exc
     phases.deploy_step(version, "pull", wall, cached=False, bytes=runtime.image_size(ref))
     version.record("deploy:pull", f"Image pulled in {time.monotonic() - began:.2f} s.")
+    return None
 
 
-def start_instances(version: Version, runtime: Runtime) -> None:
+def start_instances(version: Version, runtime: Runtime) -> Later:
     count = scaling.initial_instances(version)
     if version.desired_instances != count:
         Version.objects.filter(pk=version.pk).update(desired_instances=count)
@@ -129,45 +164,43 @@ def start_instances(version: Version, runtime: Runtime) -> None:
     if count == 0:
         version.record("deploy:start", "No instance to start: minimum 0 with traffic kept at 0; "
                                        "the first request will start one.")
-        return
+        return None
     for ordinal in range(count):
         instance, observed = instances.start(runtime, version, ordinal)
         _check_not_deleted(version.pk)
         version.record("deploy:start", f"Instance {instance.name} started "
                                        f"(port {version.port} published on 127.0.0.1:{observed.host_port}).")
+    return None
 
 
-def wait_initial_delay(version: Version, runtime: Runtime) -> None:
+def wait_initial_delay(version: Version, runtime: Runtime) -> Later:
+    """Look again once InitialDelaySeconds have passed since the oldest instance started."""
     if not version.initial_delay_seconds or version.desired_instances == 0:
-        return
+        return None
     oldest = version.instances.order_by("started").values_list("started", flat=True).first()
-    begin = oldest or timezone.now()
-    remaining = version.initial_delay_seconds - (timezone.now() - begin).total_seconds()
-    if remaining > 0:
+    ends = (oldest or timezone.now()) + timedelta(seconds=version.initial_delay_seconds)
+    if ends <= timezone.now():
+        return None
+    if not version.next_check_at:  # the first look: say so once
         version.record("deploy:delay", f"Waiting {version.initial_delay_seconds} s "
                                        "(InitialDelaySeconds) before health checks.")
-    deadline = time.monotonic() + max(remaining, 0)
-    while time.monotonic() < deadline:  # wake up early if the version is deleted
-        time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
-        _check_not_deleted(version.pk)
+    return ends
 
 
-def check_health(version: Version, runtime: Runtime) -> None:
-    for instance in version.instances.filter(ordinal__lt=version.desired_instances):
-        if instance.ready:
-            continue
-        result, attempts, began = _probe_until_ready(version, runtime, instance)
-        phases.ready(version, instance)
-        instance.ready, instance.status, instance.health_failures = True, InstanceStatus.RUNNING, 0
-        instance.save(update_fields=["ready", "status", "health_failures"])
-        version.record("deploy:health", f"Instance {instance.name} answered HTTP {result.status} "
-                                        f"after {time.monotonic() - began:.2f} s"
-                                        f"{f' ({attempts} attempts)' if attempts > 1 else ''}.")
+def check_health(version: Version, runtime: Runtime) -> Later:
+    """One probe per unready instance; look again soon for those still within their
+    window (1 + HEALTH_CHECK_RETRIES attempts), fail the deploy for one beyond it."""
+    pending: list[datetime] = []
+    for instance in version.instances.filter(ordinal__lt=version.desired_instances, ready=False):
+        later = _check_one(version, runtime, instance)
+        if later is not None:
+            pending.append(later)
+    return min(pending) if pending else None
 
 
-def mark_ready(version: Version, runtime: Runtime) -> None:
+def mark_ready(version: Version, runtime: Runtime) -> Later:
     if version.status == VersionStatus.NORMAL:
-        return
+        return None
     count = version.desired_instances
     # ADJUSTING is a restore after a recharge: the service's split was kept, so the
     # open-100% policy (a deploy-time choice) does not apply again.
@@ -176,48 +209,52 @@ def mark_ready(version: Version, runtime: Runtime) -> None:
     try:
         with transaction.atomic():
             version.set_status(VersionStatus.NORMAL, f"{done}: {count} healthy instance"
-                                                     f"{'' if count == 1 else 's'}.")
+                                                     f"{'' if count == 1 else 's'}.",
+                               next_check_at=None, deploy_phase="")
             if version.traffic_policy == TrafficPolicy.OPEN_FULL and not restoring:
                 traffic.open_full(version)
             # The router reads these rows on this connection before they commit, so by
             # the time anyone can see "normal" the version is already routable.
             sync_router()
     except TransitionError:
-        return  # deleted or suspended meanwhile; the next reload says which
+        pass  # deleted or suspended meanwhile; the next reload says which
+    return None
 
 
-PHASES: list[Callable[[Version, Runtime], None]] = [
+PHASES: list[Callable[[Version, Runtime], Later]] = [
     resolve_image, pull_image, start_instances, wait_initial_delay, check_health, mark_ready,
 ]
 
 
 # Health, in detail ------------------------------------------------------------------
-def _probe_until_ready(version: Version, runtime: Runtime, instance):
+def _check_one(version: Version, runtime: Runtime, instance: Instance) -> Later:
     name = instances.engine_name(instance)
     observed = runtime.get(name)
     if observed is None:
         raise DeployFailure("vanished", f"The container {name} disappeared while deploying.")
-    state = {"dead": observed.dead, "checked": time.monotonic(), "observed": observed}
-
-    def stop() -> bool:
-        if time.monotonic() - state["checked"] >= STATE_CHECK_SECONDS:
-            state["checked"] = time.monotonic()
-            _check_not_deleted(version.pk)
-            current = runtime.get(name)
-            state["dead"] = current is None or current.dead
-            state["observed"] = current or state["observed"]
-        return state["dead"]
-
-    began = time.monotonic()
-    result, attempts = health.check_with_retries(
-        lambda timeout: runtime.probe(state["observed"], version.port, timeout), stop)
+    if observed.dead:
+        message, detail = instances.describe_exit(runtime, version, observed)
+        raise DeployFailure("oom" if observed.oom_killed else "exited", message, detail)
+    began = health_start(version, instance)
+    result = runtime.probe(observed, version.port, health.attempt_window())
+    elapsed = (timezone.now() - began).total_seconds()
     if result.ok:
-        return result, attempts, began
-    final = runtime.get(name)
-    if final is None or final.dead:
-        message, detail = instances.describe_exit(runtime, version, final or observed)
-        raise DeployFailure("oom" if final and final.oom_killed else "exited", message, detail)
-    raise _health_failure(version, runtime, name, result, attempts)
+        phases.ready(version, instance)
+        instance.ready, instance.status, instance.health_failures = True, InstanceStatus.RUNNING, 0
+        instance.save(update_fields=["ready", "status", "health_failures"])
+        version.record("deploy:health", f"Instance {name} answered HTTP {result.status} "
+                                        f"{max(elapsed, 0):.2f} s after its health checks began.")
+        return None
+    if elapsed >= health.attempts() * health.attempt_window():
+        raise _health_failure(version, runtime, name, result, health.attempts())
+    wait = min(MAX_RECHECK_SECONDS, max(MIN_RECHECK_SECONDS, elapsed / 4))
+    return timezone.now() + timedelta(seconds=wait)
+
+
+def health_start(version: Version, instance: Instance) -> datetime:
+    """When an instance's health checks begin: its start plus InitialDelaySeconds."""
+    started = instance.started or instance.created
+    return started + timedelta(seconds=version.initial_delay_seconds)
 
 
 def _health_failure(version, runtime, name, result, attempts) -> DeployFailure:
@@ -250,7 +287,7 @@ def _fail(version_id: int, runtime: Runtime, failure: DeployFailure) -> None:
         return
     try:
         version.set_status(VersionStatus.DEPLOY_FAILED, failure.message, detail=failure.detail,
-                           desired_instances=0)
+                           desired_instances=0, next_check_at=None, deploy_phase="")
     except TransitionError:
         log.warning("%s: deploy failed (%s) but status is %s", version, failure, version.status)
         return
@@ -278,7 +315,7 @@ def _remove_instances(version: Version, runtime: Runtime) -> None:
 
 
 def _check_not_deleted(version_id: int) -> None:
-    lease.keep(version_id)  # called every few tenths of a second while waiting or probing
+    lease.keep(version_id)  # called between instances while starting them
     if not Version.objects.filter(pk=version_id, deleted_at__isnull=True).exists():
         raise Deleted()
 

@@ -8,7 +8,6 @@ gets settings.HEALTH_CHECK_RETRIES more attempts before it is declared failed.
 """
 from __future__ import annotations
 
-import http.client
 import time
 from collections.abc import Callable
 
@@ -17,27 +16,6 @@ from django.conf import settings
 from hosting.runtimes.base import ProbeResult
 
 POLL_SECONDS = 0.02
-
-
-def http_get(host: str, port: int, timeout: float) -> ProbeResult:
-    """GET / once; classify the outcome in the words the error log uses."""
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
-    try:
-        conn.request("GET", "/", headers={"User-Agent": "hosting-health-check"})
-        status = conn.getresponse().status
-    except ConnectionRefusedError:
-        return ProbeResult(False, "refused")
-    except TimeoutError:
-        return ProbeResult(False, "timeout")
-    except (OSError, http.client.HTTPException) as exc:
-        # Reset or closed without an answer: the port forwarder accepted but nothing
-        # inside answered (yet).
-        return ProbeResult(False, "error", detail=f"{type(exc).__name__}: {exc}")
-    finally:
-        conn.close()
-    if status >= 500:
-        return ProbeResult(False, "http_5xx", status=status)
-    return ProbeResult(True, "answered", status=status)
 
 
 def attempts() -> int:

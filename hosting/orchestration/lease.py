@@ -1,11 +1,13 @@
-"""The deploy lease: how the reconcile pass tells a live deploy from a dead one.
+"""The deploy lease, and how the reconcile pass tells a live deploy from a dead one.
 
-A running deploy holds `Version.deploy_lease_until` and pushes it forward while it works
-(between phases, in its wait and health loops, during a pull). A worker killed with -9
-stops renewing, so its lease runs out; a deploy whose Celery message Redis lost never
-took one. Either way the version sits in creating/adjusting with no live lease and
-nothing recorded for DEPLOY_STALL_SECONDS: `stalled()` lists exactly those, and the
-reconcile pass queues their deploy again.
+A deploy step holds `Version.deploy_lease_until` while it works and pushes it forward
+(between phases, during a pull); between steps it holds none and the row says when to
+look again (`Version.next_check_at`). A worker killed with -9 stops renewing, so its
+lease runs out; a message Redis lost never runs. `stalled()` lists the versions in
+creating/adjusting that no live lease covers and that are either overdue (their
+`next_check_at` passed DEPLOY_OVERDUE_SECONDS ago) or were never looked at (no
+`next_check_at`, nothing recorded for DEPLOY_STALL_SECONDS); the reconcile pass queues
+their deploy again.
 
 The lease lives in the database, not in Redis, so a Redis restart neither loses it nor
 makes a live deploy look dead. It also fences off a task delivered twice: the second run
@@ -78,12 +80,15 @@ def holding(version_id: int, call: Callable[..., T], *args) -> T:
 
 
 def stalled(now: datetime | None = None) -> QuerySet[Version]:
-    """Live versions in creating/adjusting that no deploy works on: no live lease, no
-    status change and no event for DEPLOY_STALL_SECONDS."""
+    """Live versions in creating/adjusting that no deploy works on: no live lease, and
+    either overdue or silent (no look scheduled, no status change and no event for
+    DEPLOY_STALL_SECONDS)."""
     now = now or timezone.now()
     cutoff = now - period()
     recent = VersionEvent.objects.filter(version=OuterRef("pk"), created__gte=cutoff)
+    overdue = Q(next_check_at__lt=now - timedelta(seconds=settings.DEPLOY_OVERDUE_SECONDS))
+    silent = Q(next_check_at__isnull=True, status_changed__lt=cutoff) & ~Exists(recent)
     return (Version.objects.live()
-            .filter(status__in=DEPLOYING, status_changed__lt=cutoff)
+            .filter(status__in=DEPLOYING)
             .filter(Q(deploy_lease_until__isnull=True) | Q(deploy_lease_until__lt=now))
-            .exclude(Exists(recent)))
+            .filter(overdue | silent))

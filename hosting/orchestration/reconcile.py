@@ -1,11 +1,18 @@
 """The reconcile loop: converge what the engine runs to what the database wants.
 
-`reconcile_all()` runs on beat every RECONCILE_INTERVAL_SECONDS: one engine listing for
-the whole platform, then per version the cheap comparison of desired and observed
-instances (replace dead or vanished ones, remove extras and orphans), one quick health
-probe per instance, usage and log collection. `converge(version_id)` is the fast path the
-autoscaler and the activator trigger after changing Version.desired_instances: it also
-waits for new instances to answer, so a held request can be sent on at once.
+`reconcile_all()` runs on beat every RECONCILE_INTERVAL_SECONDS and must stay cheap as
+the fleet grows: one engine listing for the whole platform (no per-container inspect
+unless one stopped), one query for the versions and one for their instances, then per
+version the comparison of desired and observed instances (replace dead or vanished
+ones, remove extras and orphans). Health probes go only where they can change
+something: instances not ready yet, instances that failed their last probe, and healthy
+ones whose turn came (every HEALTH_PROBE_INTERVAL_SECONDS, staggered), all in one thread
+pool. Usage and logs are not collected here (hosting/orchestration/observe.py).
+
+`converge(version_id)` is the fast path the autoscaler and the activator trigger after
+changing Version.desired_instances. It never waits: it starts what is missing, probes
+what is due and answers when to look again (the task schedules itself for then); the
+activator, which holds a request anyway, may ask it to wait (`wait=True`).
 
 Both are idempotent and safe to run beside each other and beside a deploy.
 """
@@ -15,23 +22,38 @@ import logging
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from hosting import runtimes
+from hosting import enqueue, runtimes
 from hosting.models import Instance, Version
 from hosting.orchestration import deploy, health, instances, lease, logs, phases
+from hosting.orchestration.turns import Turns
 from hosting.runtimes import specs
-from hosting.runtimes.base import Observed, Runtime, RuntimeFailure
+from hosting.runtimes.base import Observed, ProbeResult, Runtime, RuntimeFailure
 from hosting.status import SERVING, InstanceStatus, TransitionError, VersionStatus
 
 log = logging.getLogger(__name__)
-PROBE_THREADS = 8
+PROBE_THREADS = 16
 PURGE_EVERY_SECONDS = 600
+RECHECK_SECONDS = 0.2  # converge's next look at an instance that does not answer yet
 _last_purge = 0.0
+probes = Turns()  # a healthy instance's probe, once per HEALTH_PROBE_INTERVAL_SECONDS
+
+
+@dataclass
+class Plan:
+    """One version's state in a pass: its rows, what the engine shows, what changed."""
+
+    version: Version
+    rows: dict[int, Instance]
+    by_name: dict[str, Observed]
+    changed: bool = False
+    due: list[tuple[Instance, Observed]] = field(default_factory=list)
 
 
 def target_count(version: Version) -> int | None:
@@ -47,67 +69,88 @@ def target_count(version: Version) -> int | None:
 
 def reconcile_all() -> None:
     runtime = runtimes.get_runtime()
-    observed = runtime.observe(specs.namespace_selector())
     by_version: dict[int | None, list[Observed]] = defaultdict(list)
-    for item in observed:
+    for item in runtime.observe(specs.namespace_selector()):
         by_version[specs.version_id_of(item.labels)].append(item)
-    versions = (Version.objects.filter(
+    versions = list(Version.objects.filter(
         Q(pk__in=[vid for vid in by_version if vid is not None])
         | Q(deleted_at__isnull=True, status__in=SERVING)
         | Q(status=VersionStatus.DELETING) | Q(instances__isnull=False))
         .distinct().select_related("service__tenant"))
-    known = set()
+    rows = _rows_by_version([v.pk for v in versions])
+    plans = []
     for version in versions:
-        known.add(version.pk)
         try:
             if not version.is_live:
                 deploy.remove(version.pk)
-            else:
-                _converge(version, by_version.get(version.pk, []), runtime, wait=False, sample=True)
+                continue
+            plan = _plan(version, by_version.get(version.pk, []), rows[version.pk], runtime)
         except RuntimeFailure:
             log.exception("reconciling %s failed", version)
-    for vid, items in by_version.items():
-        if vid not in known:  # orphans: no such version (or no version label at all)
-            for item in items:
-                runtime.remove(item.name)
+            continue
+        if plan is not None:
+            plan.due = _due_probes(plan, timezone.now(), fleet=True)
+            plans.append(plan)
+    _probe_all(runtime, plans)
+    changed = any([_finish(plan) for plan in plans])
+    _remove_orphans(runtime, by_version, {v.pk for v in versions})
+    if changed:
+        deploy.sync_router()
     _resume_stalled()
     _purge_now_and_then()
 
 
-def converge(version_id: int) -> None:
+def converge(version_id: int, wait: bool = False) -> datetime | None:
+    """Converge one version now; returns when to look again (None: nothing pending)."""
     runtime = runtimes.get_runtime()
     version = Version.objects.filter(pk=version_id).select_related("service__tenant").first()
     if version is None or not version.is_live:
         deploy.remove(version_id)
-        return
-    _converge(version, runtime.observe(specs.version_selector(version_id)), runtime,
-              wait=True, sample=False)
+        return None
+    rows = {row.ordinal: row for row in version.instances.all()}
+    plan = _plan(version, runtime.observe(specs.version_selector(version_id)), rows, runtime)
+    if plan is None:
+        return None
+    if wait:
+        fresh = [row for row in plan.rows.values() if not row.ready]
+        plan.changed |= _wait_ready(version, runtime, fresh, plan.by_name)
+    plan.due = _due_probes(plan, timezone.now(), fleet=False)
+    _probe_all(runtime, [plan])
+    if _finish(plan):
+        deploy.sync_router()
+    return _next_look(plan)
 
 
-def _converge(version: Version, observed: list[Observed], runtime: Runtime, wait: bool,
-              sample: bool) -> None:
+def _rows_by_version(version_ids: list[int]) -> dict[int, dict[int, Instance]]:
+    rows: dict[int, dict[int, Instance]] = defaultdict(dict)
+    for row in Instance.objects.filter(version_id__in=version_ids):
+        rows[row.version_id][row.ordinal] = row
+    return rows
+
+
+def _plan(version: Version, observed: list[Observed], rows: dict[int, Instance],
+          runtime: Runtime) -> Plan | None:
+    """Start missing instances and remove extra ones; None while a deploy owns it."""
     target = target_count(version)
     if target is None:
-        return
-    rows = {row.ordinal: row for row in version.instances.all()}
+        return None
     by_name = {item.name: item for item in observed}
     wanted = {specs.container_name(Instance.name_for(version, n)): n for n in range(target)}
-    changed = _remove_extra(version, runtime, observed, rows, wanted, target)
-    fresh = []
+    plan = Plan(version, rows, by_name)
+    plan.changed = _remove_extra(version, runtime, observed, rows, wanted, target)
     for name, ordinal in wanted.items():
         row, item, started = _ensure_one(version, runtime, rows.get(ordinal), by_name.get(name), ordinal)
         rows[ordinal], by_name[name] = row, item
-        if started:
-            fresh.append(row)
-            changed = True
-    if wait and fresh:
-        changed |= _wait_ready(version, runtime, fresh, by_name)
-    changed |= _probe(version, runtime, rows, by_name)
-    _update_status(version, list(rows.values()))
-    if sample:
-        _sample(version, runtime, rows.values(), by_name)
-    if changed:
-        deploy.sync_router()
+        plan.changed |= started
+    return plan
+
+
+def _remove_orphans(runtime: Runtime, by_version, known: set[int]) -> None:
+    """Containers of no version this database knows (or with no version label at all)."""
+    for vid, items in by_version.items():
+        if vid not in known:
+            for item in items:
+                runtime.remove(item.name)
 
 
 def _remove_extra(version, runtime, observed, rows, wanted, target) -> bool:
@@ -165,38 +208,80 @@ def _wait_ready(version, runtime, fresh, by_name) -> bool:
     return changed
 
 
-def _probe(version, runtime, rows, by_name) -> bool:
-    """One quick probe per running instance past its initial delay."""
-    now = timezone.now()
+def _due_probes(plan: Plan, now: datetime, fleet: bool) -> list[tuple[Instance, Observed]]:
+    """Running instances whose probe can change something now. In the fleet pass a
+    healthy instance waits its turn (every HEALTH_PROBE_INTERVAL_SECONDS, staggered)."""
     due = []
-    for row in rows.values():
-        item = by_name.get(instances.engine_name(row))
+    for row in plan.rows.values():
+        item = plan.by_name.get(instances.engine_name(row))
         if item is None or not item.running:
             continue
-        if not row.ready and (now - row.started).total_seconds() < version.initial_delay_seconds:
+        if not row.ready and now < deploy.health_start(plan.version, row):
+            continue
+        if (fleet and row.ready and not row.health_failures
+                and not probes.came(row.pk, settings.HEALTH_PROBE_INTERVAL_SECONDS)):
             continue
         due.append((row, item))
-    if not due:
-        return False
+    return due
+
+
+def _probe_all(runtime: Runtime, plans: list[Plan]) -> None:
+    """Probe every due instance of the pass in one pool; results land on the plans."""
+    work = [(plan, row, item) for plan in plans for row, item in plan.due]
+    if not work:
+        return
     timeout = settings.HEALTH_CHECK_TIMEOUT_SECONDS
-    with ThreadPoolExecutor(max_workers=min(PROBE_THREADS, len(due))) as pool:
-        results = list(pool.map(lambda pair: runtime.probe(pair[1], version.port, timeout), due))
-    changed = False
-    for (row, _item), result in zip(due, results, strict=True):
-        was_ready = row.ready
-        if result.ok:
+
+    def probe(job) -> ProbeResult:
+        plan, _row, item = job
+        return runtime.probe(item, plan.version.port, timeout)
+
+    with ThreadPoolExecutor(max_workers=min(PROBE_THREADS, len(work))) as pool:
+        results = list(pool.map(probe, work))
+    for (plan, row, _item), result in zip(work, results, strict=True):
+        probes.took(row.pk)
+        plan.changed |= _apply_probe(plan.version, row, result, timeout)
+
+
+def _apply_probe(version: Version, row: Instance, result: ProbeResult, timeout: float) -> bool:
+    """Record one probe's outcome; True when the instance's readiness changed."""
+    was_ready = row.ready
+    if result.ok:
+        if not row.ready or row.health_failures or row.status != InstanceStatus.RUNNING:
             _mark(row, True)
-        else:
-            row.health_failures += 1
-            if row.health_failures >= settings.HEALTH_CHECK_RETRIES and row.ready:
-                row.ready = False
-                version.record("instance:unhealthy", f"Instance {row.name} failed "
-                               f"{row.health_failures} health checks in a row: "
-                               f"{health.describe_failure(result, version.port, timeout)}",
-                               level="warning")
-            row.save(update_fields=["health_failures", "ready"])
-        changed |= row.ready != was_ready
-    return changed
+        return not was_ready
+    row.health_failures += 1
+    if row.health_failures >= settings.HEALTH_CHECK_RETRIES and row.ready:
+        row.ready = False
+        version.record("instance:unhealthy", f"Instance {row.name} failed "
+                       f"{row.health_failures} health checks in a row: "
+                       f"{health.describe_failure(result, version.port, timeout)}",
+                       level="warning")
+    row.save(update_fields=["health_failures", "ready"])
+    return row.ready != was_ready
+
+
+def _finish(plan: Plan) -> bool:
+    _update_status(plan.version, list(plan.rows.values()))
+    return plan.changed
+
+
+def _next_look(plan: Plan) -> datetime | None:
+    """When converge should look again: an instance still waiting for its delay or its
+    first healthy answer within the health window; None when nothing is pending."""
+    now = timezone.now()
+    window = timedelta(seconds=health.attempts() * health.attempt_window())
+    looks = []
+    for row in plan.rows.values():
+        item = plan.by_name.get(instances.engine_name(row))
+        if row.ready or item is None or not item.running:
+            continue
+        begins = deploy.health_start(plan.version, row)
+        if now < begins:
+            looks.append(begins)
+        elif now < begins + window:
+            looks.append(now + timedelta(seconds=RECHECK_SECONDS))
+    return min(looks) if looks else None
 
 
 def _mark(row: Instance, ready: bool) -> None:
@@ -224,36 +309,15 @@ def _update_status(version: Version, rows: list[Instance]) -> None:
         pass  # changed meanwhile (deleted, suspended); the next pass sees it
 
 
-def _sample(version, runtime, rows, by_name) -> None:
-    """CPU (of the spec's CPU) and memory per instance, and new log lines."""
-    spec_cores = version.cpu_millis / 1000
-    for row in rows:
-        item = by_name.get(instances.engine_name(row))
-        if item is None or not item.running:
-            continue
-        usage = runtime.stats(item.name)
-        if usage is not None:
-            fields = {"memory_bytes": usage.memory_bytes}
-            if usage.cpu_cores >= 0 and spec_cores:
-                fields["cpu_percent"] = round(usage.cpu_cores / spec_cores * 100, 1)
-            Instance.objects.filter(pk=row.pk).update(**fields)
-            for name, value in fields.items():
-                setattr(row, name, value)
-        try:
-            logs.collect(runtime, version, row)
-        except RuntimeFailure:
-            log.exception("collecting logs of %s failed", row.name)
-
-
 def _resume_stalled() -> None:
     """A deploy whose worker died (its lease ran out) or whose message Redis lost (it
     never took one) is started again; the event restarts the stall clock, so a version
     is queued at most once per DEPLOY_STALL_SECONDS."""
-    from hosting import tasks
-
     for version in lease.stalled():
+        # Due now: the overdue clock restarts, so one lost message is resent once.
+        Version.objects.filter(pk=version.pk).update(next_check_at=timezone.now())
         version.record("deploy:resume", "The deploy made no progress; starting it again.")
-        transaction.on_commit(lambda pk=version.pk: tasks.deploy_version.delay(pk))
+        enqueue.deploy(version.pk)
 
 
 def _purge_now_and_then() -> None:

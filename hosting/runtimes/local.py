@@ -21,7 +21,6 @@ import docker
 from django.conf import settings
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
-from hosting.orchestration import health
 from hosting.runtimes.base import (
     EngineUnavailable,
     ImagePullFailed,
@@ -33,6 +32,7 @@ from hosting.runtimes.base import (
     RuntimeFailure,
     Usage,
 )
+from hosting.runtimes.probe import http_get
 
 log = logging.getLogger(__name__)
 _FRACTION = re.compile(r"(\.\d{6})\d+")
@@ -270,7 +270,7 @@ class LocalRuntime(Runtime):
     def probe(self, observed: Observed, port: int, timeout: float) -> ProbeResult:
         if observed.host_port is None:
             return ProbeResult(False, "no_port")
-        return health.http_get("127.0.0.1", observed.host_port, timeout)
+        return http_get("127.0.0.1", observed.host_port, timeout)
 
     def listening_ports(self, name: str) -> list[int] | None:
         """Read /proc/<pid>/net/tcp from the host when we can (no binary needed in the

@@ -4,6 +4,7 @@ Idempotency-Key), the deploy runs on real Podman, the API reports normal, traffi
 import pytest
 
 from hosting.orchestration import deploy
+from tests.base import deploy_now
 
 pytestmark = pytest.mark.integration
 REPO = "alpha/testservice"
@@ -32,7 +33,7 @@ def test_a_ci_pipeline_deploys_with_only_its_token(world, alice, podman, registr
     version_id = created.json()["id"]
     assert worker_calls.count(("deploy_version", (version_id,))) == 1
 
-    deploy.deploy(version_id)  # what the worker does with that message
+    deploy_now(version_id)  # what the worker does with that message
 
     version = alice.get(f"/api/v1/versions/{version_id}/").json()
     assert version["status"] == "normal", alice.get(f"/api/v1/versions/{version_id}/events/").json()

@@ -9,7 +9,8 @@ import pytest
 
 from hosting.autoscale import tick
 from hosting.models import Version
-from hosting.orchestration import deploy, reconcile
+from hosting.orchestration import observe, reconcile
+from tests.base import deploy_now
 from tests.runtime.conftest import new_version
 
 pytestmark = pytest.mark.integration
@@ -23,6 +24,7 @@ def no_broker(task_sends):
 def step(version_id: int) -> Version:
     """One beat: reconcile (CPU samples), autoscale, converge the result."""
     reconcile.reconcile_all()
+    observe.collect()
     tick.autoscale(version_id)
     reconcile.converge(version_id)
     return Version.objects.get(pk=version_id)
@@ -45,7 +47,7 @@ def test_a_busy_version_gets_one_more_instance_then_one_less(
     push_test_image("alpha/testservice", "v1", image="cpuburn")
     version = new_version(world["svc"], resource_spec="c0.25-m0.5", min_replicas=1,
                           max_replicas=3, cpu_target=60, traffic_policy="open_full")
-    deploy.deploy(version.pk)
+    deploy_now(version.pk)
     assert Version.objects.get(pk=version.pk).status == "normal"
 
     status, body, _ = router.request(version.service.host, "/cgi-bin/burn?seconds=12")

@@ -93,9 +93,10 @@ class Workers:
 
     @staticmethod
     def kill(worker: worker_server.Worker) -> None:
-        """kill -9 of the whole process group: main process, pool children, beat."""
-        os.killpg(os.getpgid(worker.process.pid), signal.SIGKILL)
-        worker.process.wait(timeout=10)
+        """kill -9 of both workers' process groups: main processes, pool children, beat."""
+        for process in (worker.process, worker.deploy_process):
+            os.killpg(os.getpgid(process.pid), signal.SIGKILL)
+            process.wait(timeout=10)
 
     def stop_all(self) -> None:
         for worker in self.started:

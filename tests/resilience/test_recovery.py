@@ -10,9 +10,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from hosting import tasks
 from hosting.models import Version
 from hosting.orchestration import lease
+from tests.base import deploy_now
 from tests.resilience.conftest import wait_for
 from tests.runtime.conftest import new_version
 
@@ -24,7 +24,8 @@ def listed(podman, label: str) -> list[dict]:
     """{"id", "name", "state"} of the containers with `label`, in one listing (no inspect
     per container, which would race with the reconcile loop replacing one)."""
     return [{"id": c["Id"], "name": c["Names"][0].lstrip("/"), "state": c["State"]}
-            for c in podman.api.containers(all=True, filters={"label": label})]
+            for c in podman.api.containers(all=True, filters={"label": [
+                label, f"hosting.namespace={settings.RUNTIME_NAMESPACE}"]})]
 
 
 def labelled(podman, version) -> list[dict]:
@@ -70,9 +71,9 @@ def test_a_deploy_killed_with_its_worker_is_finished_by_a_fresh_worker(
     before = ids(podman, version)
     assert len(before) == 2
 
-    group.kill(first)  # kill -9: worker, pool child running the deploy, beat
+    group.kill(first)  # kill -9: workers, pool children, beat, the scheduled look with them
     dead = Version.objects.get(pk=version.pk)
-    assert dead.status == "creating" and dead.deploy_lease_until is not None  # never released
+    assert dead.status == "creating" and dead.next_check_at is not None  # a look was due
     group.start()
 
     wait_for(lambda: settled(version), what="normal after a fresh worker started")
@@ -88,10 +89,10 @@ def test_a_deploy_message_lost_in_a_redis_restart_is_resumed_by_the_reconcile_pa
     group = workers(private_redis.url)
     version = new_version(resilient["svc"])  # queued in the private Redis; no worker yet
     with private_redis.client() as client:
-        assert client.llen("celery") == 1
+        assert client.llen("deploy") == 1
     private_redis.restart()  # nothing persisted: the message is gone
     with private_redis.client() as client:
-        assert client.llen("celery") == 0
+        assert client.llen("deploy") == 0
     group.start()
 
     wait_for(lambda: settled(version), what="normal through the reconcile pass")
@@ -146,7 +147,7 @@ def test_a_deploy_delivered_twice_at_once_makes_one_set_of_containers(
         resilient, podman, push_test_image, no_broker):
     push_test_image(REPO, "v1")
     version = new_version(resilient["svc"], min_replicas=2, initial_delay_seconds=1)
-    run_twice_at_once(tasks.deploy_version, version.pk)
+    run_twice_at_once(deploy_now, version.pk)
     version = assert_converged(podman, version, 2)
     assert version.events.filter(kind="status:normal").count() == 1
     assert version.events.filter(kind="deploy:start").count() == 2  # one run started them
@@ -159,5 +160,5 @@ def test_two_deploys_running_at_once_without_the_lease_stay_harmless(
     push_test_image(REPO, "v1")
     monkeypatch.setattr(lease, "acquire", lambda version_id: True)
     version = new_version(resilient["svc"], min_replicas=2, initial_delay_seconds=1)
-    run_twice_at_once(tasks.deploy_version, version.pk)
+    run_twice_at_once(deploy_now, version.pk)
     assert_converged(podman, version, 2)

@@ -125,23 +125,41 @@ def test_a_deploy_killed_after_starting_is_resumed_with_its_container(
     assert version.instances.filter(ready=True).count() == 2
 
 
-def test_a_deploy_renews_its_lease_while_it_waits(svc, mem, settings, monkeypatch):
-    """InitialDelaySeconds longer than the stall period: the lease must outlive it."""
-    settings.DEPLOY_STALL_SECONDS = 2.0
+def test_a_deploy_waiting_for_its_delay_holds_no_worker_and_is_not_stalled(svc, mem, settings):
+    """InitialDelaySeconds longer than the stall period: the row says when to look again."""
+    settings.DEPLOY_OVERDUE_SECONDS = 5.0
     publish(mem, svc)
-    version = new_version(svc, initial_delay_seconds=3)
-    seen = {}
-    original = deploy.check_health
+    version = new_version(svc, initial_delay_seconds=60)
+    look = deploy.deploy(version.pk)
+    version.refresh_from_db()
+    assert look is not None and version.next_check_at == look
+    assert (look - timezone.now()).total_seconds() > 50
+    assert version.deploy_phase == "wait_initial_delay"
+    assert version.deploy_lease_until is None  # no worker is busy with it
+    age(version)
+    assert not is_stalled(version)  # nothing recorded for long, but its look is ahead
+    assert not is_stalled(version, look)
+    assert is_stalled(version, look + timedelta(seconds=6))  # that message was lost
 
-    def look_then_check(v, runtime):
-        seen["at"] = timezone.now()
-        seen["lease"] = Version.objects.get(pk=v.pk).deploy_lease_until
-        seen["stalled"] = is_stalled(v, timezone.now())
-        original(v, runtime)
 
-    monkeypatch.setattr(deploy, "PHASES", [look_then_check if p is original else p
-                                           for p in deploy.PHASES])
+def test_an_early_or_duplicate_message_does_nothing(svc, mem):
+    publish(mem, svc)
+    version = new_version(svc, initial_delay_seconds=60)
+    look = deploy.deploy(version.pk)
+    events = version.events.count()
+    assert deploy.deploy(version.pk) is None  # the message scheduled for `look` does it
+    version.refresh_from_db()
+    assert version.next_check_at == look and version.events.count() == events
+
+
+def test_the_look_after_the_delay_finishes_the_deploy(svc, mem):
+    publish(mem, svc)
+    version = new_version(svc, initial_delay_seconds=60)
     deploy.deploy(version.pk)
-    assert Version.objects.get(pk=version.pk).status == "normal"
-    assert seen["lease"] > seen["at"]  # the first lease (2 s) ran out during the 3 s wait
-    assert seen["stalled"] is False  # the wait's events are older than 2 s too
+    past = timezone.now() - timedelta(seconds=61)
+    version.instances.update(started=past)
+    Version.objects.filter(pk=version.pk).update(next_check_at=timezone.now())
+    assert deploy.deploy(version.pk) is None
+    version.refresh_from_db()
+    assert version.status == "normal" and version.next_check_at is None
+    assert version.instances.get().ready

@@ -5,6 +5,7 @@ from django.test import override_settings
 from hosting import runtimes
 from hosting.orchestration import images
 from hosting.runtimes.memory import Behaviour, MemoryRuntime
+from tests.base import deploy_now
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -50,9 +51,8 @@ def new_version(service, **config):
 def deployed(svc, mem, behaviour=None, **config):
     """A version of an image that behaves as told, deployed on the in-memory runtime."""
     from hosting.models import Version
-    from hosting.orchestration import deploy
 
     publish(mem, svc, behaviour)
     version = new_version(svc, **config)
-    deploy.deploy(version.pk)
+    deploy_now(version.pk)
     return Version.objects.get(pk=version.pk)

@@ -3,12 +3,13 @@ while suspended and a fresh one answers after the restore through `adjusting`.""
 import urllib.request
 
 import pytest
+from django.conf import settings
 
 from hosting.domain import billing
 from hosting.domain.traffic import set_traffic
 from hosting.models import Version
-from hosting.orchestration import deploy, reconcile
-from tests.base import wait_for
+from hosting.orchestration import reconcile
+from tests.base import deploy_now, wait_for
 from tests.runtime.conftest import new_version
 
 pytestmark = pytest.mark.integration
@@ -22,7 +23,7 @@ def sent(task_sends):
 
 
 def labelled(podman, version) -> list:
-    return podman.containers.list(all=True, filters={"label": f"hosting.version={version.pk}"})
+    return podman.containers.list(all=True, filters={"label": [f"hosting.version={version.pk}", f"hosting.namespace={settings.RUNTIME_NAMESPACE}"]})
 
 
 def get(port: int) -> str:
@@ -36,7 +37,7 @@ def test_suspend_removes_the_container_and_recharge_brings_a_working_one_back(
     settings.HEALTH_CHECK_TIMEOUT_SECONDS = 0.5
     push_test_image(REPO, "v1", image="httpd")
     version = new_version(world["svc"])
-    deploy.deploy(version.pk)
+    deploy_now(version.pk)
     version.refresh_from_db()
     assert version.status == "normal", version.latest_error()
     set_traffic(world["svc"], {version.pk: 100})
@@ -58,7 +59,7 @@ def test_suspend_removes_the_container_and_recharge_brings_a_working_one_back(
         assert billing.recharge(world["alpha"]) == 1
     assert Version.objects.get(pk=version.pk).status == "adjusting"
     assert ("deploy_version", (version.pk,)) in sent
-    deploy.deploy(version.pk)  # the worker's task
+    deploy_now(version.pk)  # the worker's task
     version.refresh_from_db()
     assert version.status == "normal", version.latest_error()
     assert version.traffic_percent == 100

@@ -4,14 +4,15 @@ import pytest
 from hosting.domain import billing, scaling
 from hosting.domain.traffic import set_traffic
 from hosting.models import Tenant, Version
-from hosting.orchestration import deploy, reconcile
+from hosting.orchestration import reconcile
 from hosting.runtimes.memory import Behaviour
+from tests.base import deploy_now
 from tests.runtime.conftest import new_version, publish
 
 
 def normal_version(svc, mem, **config):
     version = new_version(svc, **config)
-    deploy.deploy(version.pk)
+    deploy_now(version.pk)
     return Version.objects.get(pk=version.pk)
 
 
@@ -30,7 +31,7 @@ def recharge(tenant, capture):
         count = billing.recharge(tenant)
     adjusting = list(Version.objects.filter(tenant=tenant, status="adjusting"))
     for version in adjusting:
-        deploy.deploy(version.pk)
+        deploy_now(version.pk)
     return count, callbacks, adjusting
 
 
@@ -160,10 +161,10 @@ def test_creating_and_failed_versions_are_suspended_too(world, svc, mem,
     publish(mem, svc)
     creating = new_version(svc)  # deploy not run yet
     failed = new_version(svc, image_tag="nope")
-    deploy.deploy(failed.pk)
+    deploy_now(failed.pk)
     count, _ = suspend(world["alpha"], django_capture_on_commit_callbacks)
     assert count == 2
-    deploy.deploy(creating.pk)  # the deploy task arrives after the suspension: no-op
+    deploy_now(creating.pk)  # the deploy task arrives after the suspension: no-op
     assert Version.objects.get(pk=creating.pk).status == "suspended" and not mem.instances
     recharge(world["alpha"], django_capture_on_commit_callbacks)
     assert Version.objects.get(pk=creating.pk).status == "normal"
@@ -176,7 +177,7 @@ def test_arrears_refuse_new_versions_and_redeploys(world, svc, mem,
 
     publish(mem, svc)
     failed = new_version(svc, image_tag="nope")
-    deploy.deploy(failed.pk)
+    deploy_now(failed.pk)
     billing.suspend_for_arrears(world["alpha"])
     with pytest.raises(billing.TenantInArrears, match="suspended for arrears"):
         new_version(svc)

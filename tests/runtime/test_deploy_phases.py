@@ -5,6 +5,7 @@ from hosting.domain.versions import delete_version
 from hosting.models import Version
 from hosting.orchestration import deploy
 from hosting.runtimes.memory import Behaviour
+from tests.base import deploy_now
 from tests.runtime.conftest import DIGEST, deployed, new_version, publish
 
 
@@ -74,7 +75,7 @@ def test_running_the_deploy_again_changes_nothing(svc, mem):
     version = deployed(svc, mem)
     ids = {name: i.observed.id for name, i in mem.instances.items()}
     events = version.events.count()
-    deploy.deploy(version.pk)
+    deploy_now(version.pk)
     assert {name: i.observed.id for name, i in mem.instances.items()} == ids
     assert version.events.count() == events
 
@@ -86,7 +87,7 @@ def test_a_deploy_killed_after_starting_reuses_its_container(svc, mem):
     deploy.pull_image(version, mem)
     deploy.start_instances(version, mem)  # ... and the worker dies here
     first = {i.observed.id for i in mem.instances.values()}
-    deploy.deploy(version.pk)
+    deploy_now(version.pk)
     assert {i.observed.id for i in mem.instances.values()} == first
     assert Version.objects.get(pk=version.pk).status == "normal"
 
@@ -102,7 +103,7 @@ def test_a_version_deleted_mid_deploy_leaves_no_instance(svc, mem, monkeypatch):
 
     monkeypatch.setattr(deploy, "PHASES", [delete_then_wait if p is original else p
                                            for p in deploy.PHASES])
-    deploy.deploy(version.pk)
+    deploy_now(version.pk)
     version.refresh_from_db()
     assert version.status == "deleted"
     assert not mem.instances and not version.instances.exists()
@@ -112,7 +113,7 @@ def test_a_version_deleted_mid_deploy_leaves_no_instance(svc, mem, monkeypatch):
 def test_a_re_pushed_tag_does_not_change_a_deployed_version(svc, mem):
     version = deployed(svc, mem)
     mem.tags["v1"] = "sha256:" + "cd" * 32
-    deploy.deploy(version.pk)
+    deploy_now(version.pk)
     assert Version.objects.get(pk=version.pk).image_digest == DIGEST
 
 

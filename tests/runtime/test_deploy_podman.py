@@ -1,16 +1,15 @@
 """Deploys end to end on real Podman with the real registry and the offline test images."""
 import subprocess
-import threading
 import urllib.request
 import uuid
 
 import pytest
+from django.conf import settings
 
 from hosting.domain.versions import delete_version
 from hosting.models import InstanceStart, Version
-from hosting.orchestration import deploy, logs, reconcile
-from hosting.runtimes import specs
-from tests.base import wait_for
+from hosting.orchestration import deploy, logs, observe, reconcile
+from tests.base import deploy_now, wait_for
 from tests.runtime.conftest import new_version
 
 pytestmark = pytest.mark.integration
@@ -30,14 +29,12 @@ def platform(world, podman, registry_server, push_test_image, no_broker, setting
 
 
 def labelled(podman, version) -> list:
-    # This session's namespace too: other sessions on the machine run versions with this id.
-    labels = [f"{k}={v}" for k, v in specs.version_selector(version.pk).items()]
-    return podman.containers.list(all=True, filters={"label": labels})
+    return podman.containers.list(all=True, filters={"label": [f"hosting.version={version.pk}", f"hosting.namespace={settings.RUNTIME_NAMESPACE}"]})
 
 
 def deployed(svc, **config) -> Version:
     version = new_version(svc, **config)
-    deploy.deploy(version.pk)
+    deploy_now(version.pk)
     return Version.objects.get(pk=version.pk)
 
 
@@ -120,12 +117,11 @@ def test_a_container_killed_from_outside_is_replaced(platform, podman, push_test
 def test_a_version_deleted_mid_deploy_leaves_no_container(platform, podman, push_test_image):
     push_test_image(REPO, "v1", image="httpd")
     version = new_version(platform["svc"], initial_delay_seconds=30, min_replicas=2)
-    worker = threading.Thread(target=deploy.deploy, args=(version.pk,))
-    worker.start()
-    wait_for(lambda: len(labelled(podman, version)) == 2)
+    assert deploy.deploy(version.pk) is not None  # started, then "look again in 30 s"
+    assert len(labelled(podman, version)) == 2
     delete_version(Version.objects.get(pk=version.pk))
-    worker.join(timeout=60)
-    assert not worker.is_alive()
+    Version.objects.filter(pk=version.pk).update(next_check_at=None)  # the look comes
+    assert deploy.deploy(version.pk) is None
     assert labelled(podman, version) == []
     assert Version.objects.get(pk=version.pk).status == "deleted"
 
@@ -144,7 +140,7 @@ def test_logs_from_stdout_and_a_log_file_survive_the_instance(platform, podman, 
     assert version.status == "normal", version.latest_error()
 
     def both_sources():
-        reconcile.reconcile_all()
+        observe.collect(everything=True)
         return {e.source for e in logs.read_logs(version)} >= {"stdout", "/var/log/app/app.log"}
 
     wait_for(both_sources)

@@ -4,10 +4,11 @@ from datetime import timedelta
 from django.utils import timezone
 
 from hosting.models import LogEntry, Version
-from hosting.orchestration import deploy, logs, reconcile
+from hosting.orchestration import logs, observe, reconcile
 from hosting.orchestration.logs import _after_cursor
 from hosting.runtimes.base import LogLine
 from hosting.runtimes.memory import Behaviour
+from tests.base import deploy_now
 from tests.runtime.conftest import new_version, publish
 
 T0 = timezone.now().replace(microsecond=0)
@@ -29,14 +30,14 @@ def test_it_collects_stdout_and_files_once_and_keeps_them(svc, mem):
                           files={"/var/log/app/app.log": b"one\ntwo\npart"})
     publish(mem, svc, behaviour)
     version = new_version(svc, log_paths=["stdout", "/var/log/app"])
-    deploy.deploy(version.pk)
+    deploy_now(version.pk)
     version = Version.objects.get(pk=version.pk)
     instance = version.instances.get()
     assert logs.collect(mem, version, instance) == 4
     assert logs.collect(mem, version, instance) == 0
     behaviour.files["/var/log/app/app.log"] += b"ial\nthree\n"
     behaviour.logs.append("again")
-    reconcile.reconcile_all()
+    observe.collect(everything=True)
     got = [(e.source, e.line) for e in logs.read_logs(version)]
     assert sorted(got) == sorted([
         ("stdout", "hello"), ("stdout", "world"), ("stdout", "again"),

@@ -1,7 +1,7 @@
 """The reconcile loop against the in-memory runtime."""
 from hosting.domain.versions import delete_version
 from hosting.models import Version
-from hosting.orchestration import reconcile
+from hosting.orchestration import observe, reconcile, turns
 from hosting.runtimes.base import InstanceSpec
 from hosting.runtimes.memory import Behaviour
 from tests.runtime.conftest import deployed, new_version, publish
@@ -61,7 +61,8 @@ def test_it_leaves_containers_of_other_namespaces_alone(svc, mem):
     assert "theirs" in mem.instances
 
 
-def test_a_version_whose_instances_fail_health_turns_abnormal_and_back(svc, mem):
+def test_a_version_whose_instances_fail_health_turns_abnormal_and_back(svc, mem, settings):
+    settings.HEALTH_PROBE_INTERVAL_SECONDS = 0  # a healthy instance's turn comes every pass
     version = deployed(svc, mem)
     (inst,) = mem.instances.values()
     inst.behaviour.http_status = 500
@@ -90,7 +91,7 @@ def test_a_crash_looping_version_turns_abnormal(svc, mem):
 def test_it_records_cpu_relative_to_the_spec_and_memory(svc, mem):
     version = deployed(svc, mem, Behaviour(cpu_cores=0.25, memory_bytes=5 << 20),
                              resource_spec="c0.5-m1")
-    reconcile.reconcile_all()
+    observe.collect(everything=True)
     instance = version.instances.get()
     assert instance.cpu_percent == 50.0 and instance.memory_bytes == 5 << 20
 
@@ -108,3 +109,35 @@ def test_a_failed_version_keeps_no_instance(svc, mem):
     assert version.status == "deploy_failed"
     reconcile.reconcile_all()
     assert not mem.instances
+
+
+def test_a_healthy_instance_is_probed_in_its_turn_not_on_every_pass(svc, mem, settings,
+                                                                   monkeypatch):
+    settings.HEALTH_PROBE_INTERVAL_SECONDS = 3600
+    version = deployed(svc, mem, min_replicas=3)
+    probed = []
+    original = mem.probe
+    monkeypatch.setattr(mem, "probe", lambda *a: probed.append(a[0].name) or original(*a))
+    monkeypatch.setattr(reconcile, "probes", reconcile.Turns())
+    monkeypatch.setattr(turns.random, "uniform", lambda a, b: 0)  # all just probed
+    for _ in range(3):
+        reconcile.reconcile_all()
+    assert probed == []
+    name = next(iter(mem.instances))
+    mem.instances[name].behaviour.http_status = 500
+    reconcile.probes.last[version.instances.get(ordinal=0).pk] = float("-inf")  # its turn came
+    reconcile.reconcile_all()  # fails once: from now on it is probed on every pass
+    reconcile.reconcile_all()
+    assert probed == [name, name]
+
+
+def test_usage_of_versions_with_traffic_is_sampled_on_every_tick(svc, mem, settings, monkeypatch):
+    settings.OBSERVE_INTERVAL_SECONDS = 3600
+    monkeypatch.setattr(observe, "turns", observe.Turns())
+    monkeypatch.setattr(turns.random, "uniform", lambda a, b: 0)  # every turn just came
+    idle = deployed(svc, mem, Behaviour(cpu_cores=0.25), resource_spec="c0.5-m1")
+    busy = deployed(svc, mem, Behaviour(cpu_cores=0.25), resource_spec="c0.5-m1",
+                    traffic_policy="open_full")
+    assert observe.collect() == 1
+    assert busy.instances.get().cpu_percent == 50.0
+    assert idle.instances.get().cpu_percent is None

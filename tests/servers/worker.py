@@ -1,7 +1,8 @@
-"""A real Celery worker (with embedded beat) on the test database and its own Redis DB.
+"""Real Celery workers (with embedded beat) on the test database and their own Redis DB.
 
 Fixtures:
-- `celery_worker` (function): `celery -A hosting worker -B` as a subprocess against the
+- `celery_worker` (function): `celery -A hosting worker -B -Q control` and
+  `celery -A hosting worker -Q deploy` as subprocesses (as `make run` starts them) against the
   database pytest-django made for this run (the SQLite file, or PostgreSQL's `test_...`
   database) and a Redis database of its own (it leases the first free one of 14, 13, ...
   1, so parallel test sessions on one machine never share a queue; E2E_BROKER_URL
@@ -49,12 +50,19 @@ PASSED_PREFIXES = ("DOCKER_", "RUNTIME_", "REGISTRY_", "ROUTER_", "HAPROXY_", "A
 
 @dataclass
 class Worker:
+    """The control worker (with beat) and the deploy worker, as `make run` starts them."""
+
     process: subprocess.Popen
     log_path: Path
     broker_url: str
+    deploy_process: subprocess.Popen | None = None
+    deploy_log_path: Path | None = None
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        text = self.log_path.read_text(errors="replace")
+        if self.deploy_log_path is not None and self.deploy_log_path.exists():
+            text += "\n--- deploy worker ---\n" + self.deploy_log_path.read_text(errors="replace")
+        return text
 
     def tail(self, lines: int = 60) -> str:
         return "\n".join(self.log().splitlines()[-lines:])
@@ -127,43 +135,60 @@ def web_enqueues_to(broker_url: str) -> Iterator[None]:
 
 
 def start_worker(workdir: Path, broker_url: str) -> Worker:
-    log_path = workdir / "worker.log"
-    command = [sys.executable, "-m", "celery", "-A", "hosting", "worker", "-B",
-               "--schedule", str(workdir / "celerybeat-schedule"), "--loglevel", "INFO",
-               "--concurrency", "3", "--hostname", f"e2e-{os.getpid()}@%h",
-               "--without-gossip", "--without-mingle", "--without-heartbeat"]
-    with open(log_path, "w") as log:  # the child keeps its own descriptor
-        process = subprocess.Popen(command, cwd=ROOT, env=worker_env(broker_url), stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    worker = Worker(process, log_path, broker_url)
+    """Two processes, one per queue: control work never waits behind a deploy."""
+    env = worker_env(broker_url)
+    control = _spawn(workdir / "worker.log", env, ["-B", "--schedule", str(workdir / "celerybeat-schedule"),
+                                                    "-Q", "control", "--concurrency", "2",
+                                                    "--hostname", f"control-{os.getpid()}@%h"])
+    deploys = _spawn(workdir / "deploy-worker.log", env,
+                     ["-Q", "deploy", "--concurrency", "3", "--hostname", f"deploy-{os.getpid()}@%h"])
+    worker = Worker(control, workdir / "worker.log", broker_url, deploys, workdir / "deploy-worker.log")
     _wait_ready(worker)
     return worker
 
 
+def _spawn(log_path: Path, env: dict[str, str], args: list[str]) -> subprocess.Popen:
+    command = [sys.executable, "-m", "celery", "-A", "hosting", "worker", *args,
+               "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    with open(log_path, "w") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
 def _wait_ready(worker: Worker) -> None:
     deadline = time.monotonic() + READY_DEADLINE_SECONDS
+    pairs = [(worker.process, worker.log_path), (worker.deploy_process, worker.deploy_log_path)]
     while time.monotonic() < deadline:
-        if worker.process.poll() is not None:
-            raise RuntimeError(f"the Celery worker exited:\n{worker.tail()}")
-        if " ready." in worker.log():
+        for process, _path in pairs:
+            if process is not None and process.poll() is not None:
+                stop_worker(worker)
+                raise RuntimeError(f"a Celery worker exited:\n{worker.tail()}")
+        if all(process is None or " ready." in path.read_text(errors="replace")
+               for process, path in pairs):
             return
         time.sleep(0.1)
     stop_worker(worker)
-    raise RuntimeError(f"the Celery worker was not ready in time:\n{worker.tail()}")
+    raise RuntimeError(f"the Celery workers were not ready in time:\n{worker.tail()}")
 
 
 def stop_worker(worker: Worker) -> None:
-    """Warm shutdown of the worker's process group (its pool children and embedded beat),
+    for process in (worker.process, worker.deploy_process):
+        if process is not None:
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Warm shutdown of a worker's process group (its pool children and embedded beat),
     then a kill if it is still there after the grace period."""
-    if worker.process.poll() is not None:
+    if process.poll() is not None:
         return
-    group = os.getpgid(worker.process.pid)
-    worker.process.terminate()  # the main process only: it stops its pool and beat itself
+    group = os.getpgid(process.pid)
+    process.terminate()  # the main process only: it stops its pool and beat itself
     try:
-        worker.process.wait(timeout=STOP_GRACE_SECONDS)
+        process.wait(timeout=STOP_GRACE_SECONDS)
     except subprocess.TimeoutExpired:
         os.killpg(group, signal.SIGKILL)
-        worker.process.wait()
+        process.wait()
     try:  # pool children that outlived the parent
         os.killpg(group, signal.SIGKILL)
     except ProcessLookupError:

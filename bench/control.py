@@ -1,0 +1,201 @@
+"""The control loop under load: concurrent deploys and the reconcile pass's cost.
+
+Same real platform as bench/deploy.py (Podman's API on a private socket, the registry
+with token auth, a throwaway SQLite database), with the real Celery workers of the test
+fixture (tests/servers/worker.py: a control worker with beat, a deploy worker with 3
+processes) on a Redis database of its own.
+
+Figures:
+- concurrent_deploys_20_wall: 20 versions with InitialDelaySeconds 5 created at once,
+  until the last is normal; its ratio is against one such deploy in the same run (goal
+  ≤ 2: deploys wait on the row, not in a worker process).
+- reconcile_pass_ms_20 / _200: the median of RECONCILE_PASSES passes (one every
+  RECONCILE_INTERVAL_SECONDS, as beat runs them) with 20 and 200 running instances of
+  the busybox httpd image, after every instance is ready; reconcile_growth_ratio is the
+  per-instance cost at 200 over the one at 20 (goal ≤ 0.5).
+"""
+from __future__ import annotations
+
+import shutil
+import statistics
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench.deploy import POLL_SECONDS, _platform, push_image
+
+CONCURRENT = 20
+DELAY = 5
+INSTANCES_PER_VERSION = 10
+RECONCILE_PASSES = 6
+DEADLINE_SECONDS = 300
+
+
+def run() -> list[tuple[str, float, str, float | None]]:
+    work = Path(tempfile.mkdtemp(prefix="bench-control-"))
+    try:
+        with _platform(work, tasks_in_threads=False) as env:
+            services = [env["service"], _second_service(env)]
+            single, wall = _measure_deploys(env, services)
+            passes = _measure_reconcile(services)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    small, large = passes[20], passes[200]
+    growth = (large / 200) / (small / 20)
+    return [("concurrent_deploys_20_wall", wall, "s", wall / single, "concurrent_deploys_ratio"),
+            ("single_deploy_wall", single, "s", None),
+            ("reconcile_pass_ms_20", small, "ms", None),
+            ("reconcile_pass_ms_200", large, "ms", growth, "reconcile_growth_ratio")]
+
+
+def _second_service(env):
+    from tests.base import make_service
+
+    service = make_service(env["service"].tenant, "web2")
+    push_image(env["work"], env["registry_host"], service, env["image"])
+    return service
+
+
+# Concurrent deploys through the real workers ------------------------------------------
+@contextmanager
+def _workers(work: Path):
+    from tests.servers import worker as worker_server
+
+    with worker_server.leased_broker() as broker_url:
+        worker = worker_server.start_worker(work, broker_url)
+        try:
+            with worker_server.web_enqueues_to(broker_url):
+                yield worker
+        finally:
+            worker_server.stop_worker(worker)
+
+
+def _measure_deploys(env, services) -> tuple[float, float]:
+    from hosting.domain.versions import delete_version
+    from hosting.models import Version
+
+    with _workers(env["work"] / "workers"):
+        single = _deploy_all([_config()], services)
+        for version in Version.objects.live():
+            delete_version(version)
+        _wait(lambda: not Version.objects.exclude(status="deleted").exists(), "deletes")
+        wall = _deploy_all([_config() for _ in range(CONCURRENT)], services)
+        for version in Version.objects.live():
+            delete_version(version)
+        _wait(lambda: not Version.objects.exclude(status="deleted").exists(), "deletes")
+    return single, wall
+
+
+def _config(**overrides):
+    from hosting.domain.config import VersionConfig
+
+    return VersionConfig(**{"image_tag": "v1", "port": 8080, "initial_delay_seconds": DELAY,
+                            "min_replicas": 1, "traffic_policy": "keep_zero", **overrides})
+
+
+def _deploy_all(configs, services) -> float:
+    """Create the versions at once (spread over the services: 10 at most each) and time
+    them until the last one is normal."""
+    from hosting.domain.versions import create_version
+    from hosting.models import Version
+
+    began = time.perf_counter()
+    ids = [create_version(services[n // 10], config).pk for n, config in enumerate(configs)]
+
+    def all_normal() -> bool:
+        statuses = set(Version.objects.filter(pk__in=ids).values_list("status", flat=True))
+        if statuses - {"creating", "normal"}:
+            raise RuntimeError(f"a deploy ended {statuses}")
+        return statuses == {"normal"}
+
+    _wait(all_normal, "deploys")
+    return time.perf_counter() - began
+
+
+def _wait(predicate, what: str) -> None:
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} not done in {DEADLINE_SECONDS} s")
+        time.sleep(POLL_SECONDS)
+
+
+# The reconcile pass at 20 and 200 instances -------------------------------------------
+@contextmanager
+def _no_tasks():
+    """No worker runs now: what the domain enqueues is dropped (the bench converges)."""
+    from hosting import tasks
+
+    names = ("deploy_version", "delete_version", "converge_version", "sync_router")
+    saved = {name: (getattr(tasks, name).delay, getattr(tasks, name).apply_async) for name in names}
+    for name in names:
+        getattr(tasks, name).delay = lambda *args: None
+        getattr(tasks, name).apply_async = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        for name, (delay, apply_async) in saved.items():
+            getattr(tasks, name).delay, getattr(tasks, name).apply_async = delay, apply_async
+
+
+def _measure_reconcile(services) -> dict[int, float]:
+    results = {}
+    with _no_tasks():
+        for total in (20, 200):
+            _grow_to(total, services)
+            results[total] = _median_pass()
+    return results
+
+
+def _grow_to(total: int, services) -> None:
+    """Serving versions of INSTANCES_PER_VERSION running, ready instances each."""
+    from django.db import connection
+
+    from hosting.domain.versions import create_version
+    from hosting.models import Instance, Version
+    from hosting.orchestration import images, reconcile
+
+    have = Instance.objects.count() // INSTANCES_PER_VERSION
+    created = []
+    for n in range(have, total // INSTANCES_PER_VERSION):
+        version = create_version(services[n // 10], _config(
+            initial_delay_seconds=0, min_replicas=INSTANCES_PER_VERSION,
+            max_replicas=INSTANCES_PER_VERSION))
+        Version.objects.filter(pk=version.pk).update(
+            status="normal", desired_instances=INSTANCES_PER_VERSION,
+            image_digest=images.resolve_digest(version.service.repository, "v1"))
+        created.append(version.pk)
+
+    def converge(version_id: int) -> None:
+        try:
+            reconcile.converge(version_id)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(converge, created))
+    _wait(lambda: _all_ready(total), f"{total} ready instances")
+
+
+def _all_ready(total: int) -> bool:
+    from hosting.models import Instance
+    from hosting.orchestration import reconcile
+
+    reconcile.reconcile_all()
+    return Instance.objects.filter(ready=True).count() == total
+
+
+def _median_pass() -> float:
+    from django.conf import settings
+
+    from hosting.orchestration import reconcile
+
+    times = []
+    for _ in range(RECONCILE_PASSES):
+        time.sleep(settings.RECONCILE_INTERVAL_SECONDS)
+        began = time.perf_counter()
+        reconcile.reconcile_all()
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times)

@@ -13,7 +13,7 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 
 from hosting.activator import versions
 from hosting.activator.proxy import proxy
-from hosting.router.render import NAME_HEADER
+from hosting.router.render import NAME_HEADER, START_HEADER
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.02
@@ -84,12 +84,22 @@ async def find_version(request: web.Request) -> int | None:
     return version_id
 
 
+def arrival(header: str, now: float, plausible_seconds: float = 60.0) -> float:
+    """When the router received the request (its `t=<ms>` header), else now; a value in
+    the future or long past is a clock problem or a forgery, and ignored."""
+    try:
+        stamp = int(header.removeprefix("t=")) / 1000
+    except ValueError:
+        return now
+    return stamp if now - plausible_seconds <= stamp <= now else now
+
+
 async def handle(request: web.Request) -> web.StreamResponse:
     version_id = await find_version(request)
     if version_id is None:
         return web.Response(status=404, text="No app answers at this address.\n")
     waker: Waker = request.app[WAKER]
-    arrived = time.time()
+    arrived = arrival(request.headers.get(START_HEADER, ""), time.time())
     try:
         address = await waker.address(version_id, arrived)
     except versions.Unavailable as exc:  # deleted, failed, suspended for arrears

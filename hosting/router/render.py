@@ -34,6 +34,9 @@ MAX_WEIGHT = 256  # HAProxy's maximum server weight
 PREVIEW_WEIGHT = 100
 PLACEHOLDER = ("127.0.0.1", 1)  # address of an empty (disabled) slot
 NAME_HEADER = "X-Hosting-Server"
+# When the router received the request (`t=<Unix milliseconds>`, the common convention):
+# a cold start's phases begin there, not when the activator got round to it.
+START_HEADER = "X-Request-Start"
 
 
 def slot_count(version: VersionRoute) -> int:
@@ -137,6 +140,7 @@ defaults
 frontend router
     bind {ends.listen_host}:{ends.listen_port}
     http-request del-header {NAME_HEADER}
+    http-request set-header {START_HEADER} t=%[date(0,ms)]
     use_backend %[req.hdr(host),field(1,:),lower,map({ends.map_file},no_route)]
 
 backend no_route

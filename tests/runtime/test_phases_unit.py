@@ -145,3 +145,15 @@ def test_a_report_for_a_start_that_began_before_the_request_is_ignored(svc, mem)
     later = time.time() + 5
     assert phases.cold_start(version.pk, later, later, later + 0.1) is None
     assert not version.events.filter(kind="instance.cold_start").exists()
+
+
+@pytest.mark.parametrize("header, expected", [
+    ("t=99500", 99.5),  # the router's reading: the cold start begins there
+    ("", 100.0), ("t=", 100.0), ("t=abc", 100.0),  # none or garbage: the activator's own
+    ("t=100500", 100.0),  # in the future: a clock problem, ignored
+    ("t=1000", 100.0),  # 99 s old: not this request's arrival
+])
+def test_a_cold_start_begins_when_the_router_received_the_request(header, expected):
+    from hosting.activator.app import arrival
+
+    assert arrival(header, now=100.0) == expected

@@ -6,7 +6,8 @@ follow each other without gaps, so they add up to the whole start:
 
 resolve  tag → digest (deploys only; once per version)
 pull     the image onto the host; detail: bytes when the engine says, cached
-wake     cold starts: the request's arrival at the activator → the engine's create call
+wake     cold starts: the request's arrival (the router's X-Request-Start, else the
+         activator's clock) → the engine's create call
          (detail: how long the wake call itself took)
 create   the engine's create call → the container exists (the engine's Created time)
 start    → the process runs (the engine's StartedAt)

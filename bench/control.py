@@ -16,8 +16,10 @@ Figures:
 """
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -76,7 +78,13 @@ def _measure_deploys(env, services) -> tuple[float, float]:
     from hosting.domain.versions import delete_version
     from hosting.models import Version
 
+    (env["work"] / "workers").mkdir(exist_ok=True)
     with _workers(env["work"] / "workers"):
+        # Warm-up: each repository's image pulled once, so both figures exclude pulls.
+        _deploy_all([_config(initial_delay_seconds=0)] * 11, services)
+        for version in Version.objects.live():
+            delete_version(version)
+        _wait(lambda: not Version.objects.exclude(status="deleted").exists(), "deletes")
         single = _deploy_all([_config()], services)
         for version in Version.objects.live():
             delete_version(version)
@@ -141,8 +149,12 @@ def _no_tasks():
 
 
 def _measure_reconcile(services) -> dict[int, float]:
+    from django.test import override_settings
+
     results = {}
-    with _no_tasks():
+    # The production defaults (tests.settings lists the engine on every pass).
+    with _no_tasks(), override_settings(RECONCILE_FULL_LIST_SECONDS=30.0,
+                                        HEALTH_PROBE_INTERVAL_SECONDS=30.0):
         for total in (20, 200):
             _grow_to(total, services)
             results[total] = _median_pass()
@@ -196,6 +208,25 @@ def _median_pass() -> float:
     for _ in range(RECONCILE_PASSES):
         time.sleep(settings.RECONCILE_INTERVAL_SECONDS)
         began = time.perf_counter()
-        reconcile.reconcile_all()
+        with _profiled():
+            reconcile.reconcile_all()
         times.append((time.perf_counter() - began) * 1000)
     return statistics.median(times)
+
+
+@contextmanager
+def _profiled():
+    """BENCH_PROFILE=1: the pass's top functions by cumulative time, on stderr."""
+    if not os.environ.get("BENCH_PROFILE"):
+        yield
+        return
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(25)

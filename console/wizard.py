@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from hosting import envfile
 from hosting.domain.config import STEP1_FIELDS, STEP2_FIELDS, VersionConfig, validate_step
+from hosting.domain.versions import starting_config
 from hosting.models import Service
 
 INT_FIELDS = ("port", "min_replicas", "max_replicas", "cpu_target", "initial_delay_seconds")
@@ -20,9 +21,8 @@ def _key(service: Service) -> str:
 
 
 def start(service: Service) -> dict:
-    """A new draft pre-filled from the latest live version, else the defaults."""
-    latest = service.versions.live().order_by("-sequence").first()
-    config = VersionConfig.from_version(latest) if latest else VersionConfig()
+    """A new draft from the domain's starting config (the latest live version's)."""
+    config = starting_config(service)
     draft = asdict(config)
     draft["env"] = [list(pair) for pair in config.env]
     return draft

@@ -1,9 +1,19 @@
-"""Django admin for operators: every model, searchable and filterable, tenant visible."""
+"""Django admin for operators: every model, searchable and filterable, tenant visible.
+
+It goes through the domain like the console and the API: what the platform controls
+(status, traffic share, desired instances, saturation) is read-only here, deleting a
+project, application or service that still has versions is refused with the domain's
+message, and versions are deleted or redeployed by actions that call the domain.
+"""
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from hosting.domain import billing
+from hosting.domain import billing, catalog
+from hosting.domain import versions as version_rules
 from hosting.models import (
     ApiToken,
     Application,
@@ -16,6 +26,7 @@ from hosting.models import (
     Version,
     VersionEvent,
 )
+from hosting.status import VersionStatus
 
 
 class MembershipInline(admin.TabularInline):
@@ -74,8 +85,49 @@ class ApplicationInline(admin.TabularInline):
     show_change_link = True
 
 
+class GuardedDeleteAdmin(admin.ModelAdmin):
+    """Deleting goes through hosting.domain.catalog.delete_parent: refused (with its
+    message) while versions remain under the object, in the page and in the bulk action."""
+
+    actions = ["delete_checked"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # it would cascade past the domain's rule
+        return actions
+
+    @admin.action(description=_("Delete selected (refused while versions remain)"),
+                  permissions=["delete"])
+    def delete_checked(self, request, queryset) -> None:
+        self.delete_queryset(request, queryset)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and not self._deletable(request, obj):
+            opts = self.model._meta
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change",
+                                                args=[obj.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request, obj) -> None:
+        catalog.delete_parent(obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for obj in queryset:
+            if self._deletable(request, obj):
+                catalog.delete_parent(obj)
+
+    def _deletable(self, request, obj) -> bool:
+        try:
+            catalog.check_deletable(obj)
+        except catalog.HasVersions as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return False
+        return True
+
+
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(GuardedDeleteAdmin):
     list_display = ["name", "tenant", "created"]
     list_filter = ["tenant"]
     search_fields = ["name", "tenant__slug"]
@@ -90,7 +142,7 @@ class ServiceInline(admin.TabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(GuardedDeleteAdmin):
     list_display = ["name", "project", "tenant", "created"]
     list_filter = ["tenant"]
     search_fields = ["name", "project__name", "tenant__slug"]
@@ -111,7 +163,7 @@ class VersionInline(admin.TabularInline):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(GuardedDeleteAdmin):
     list_display = ["name", "tenant", "application", "last_sequence", "created"]
     list_filter = ["tenant"]
     search_fields = ["name", "tenant__slug", "application__name"]
@@ -145,11 +197,41 @@ class VersionAdmin(admin.ModelAdmin):
                        "port", "traffic_policy", "resource_spec", "cpu_millis", "memory_mib",
                        "min_replicas", "max_replicas", "cpu_target", "log_paths",
                        "initial_delay_seconds", "env", "created", "created_by", "deleted_at",
-                       "idempotency_key", "status_changed"]
+                       "idempotency_key", "status_changed",
+                       # The platform's to control: traffic through the service's split,
+                       # instances through the autoscaler, status through the pipeline.
+                       "status", "traffic_percent", "desired_instances", "saturated",
+                       "last_scaled", "last_request"]
     inlines = [InstanceInline, EventInline]
+    actions = ["delete_versions", "redeploy_versions"]
 
     def has_add_permission(self, request) -> bool:
         return False  # created through the wizard or the API so every rule applies
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Versions are deleted by the action below (the domain's rules); only the row of a
+        # version whose deletion finished may go, with its service.
+        return obj is not None and obj.status == VersionStatus.DELETED
+
+    @admin.action(description=_("Delete versions (instances removed by the worker)"),
+                  permissions=["change"])
+    def delete_versions(self, request, queryset) -> None:
+        self._each(request, queryset, version_rules.delete_version, _("Deletion requested for"))
+
+    @admin.action(description=_("Redeploy failed versions"), permissions=["change"])
+    def redeploy_versions(self, request, queryset) -> None:
+        self._each(request, queryset, version_rules.redeploy, _("Redeploy requested for"))
+
+    def _each(self, request, queryset, action, done) -> None:
+        succeeded = []
+        for version in queryset:
+            try:
+                action(version)
+                succeeded.append(version.name)
+            except ValidationError as exc:
+                self.message_user(request, f"{version.name}: {' '.join(exc.messages)}", messages.ERROR)
+        if succeeded:
+            self.message_user(request, f"{done} {', '.join(succeeded)}.", messages.SUCCESS)
 
 
 @admin.register(Instance)

@@ -220,7 +220,10 @@ AUTOSCALE_INTERVAL_SECONDS = env_float("AUTOSCALE_INTERVAL_SECONDS", 5.0)
 HEALTH_CHECK_RETRIES = env_int("HEALTH_CHECK_RETRIES", 3)
 # A healthy instance is probed this often by the reconcile pass (staggered); one that
 # failed its last probe, or is not ready yet, on every pass.
-HEALTH_PROBE_INTERVAL_SECONDS = env_float("HEALTH_PROBE_INTERVAL_SECONDS", 15.0)
+HEALTH_PROBE_INTERVAL_SECONDS = env_float("HEALTH_PROBE_INTERVAL_SECONDS", 30.0)
+# The reconcile pass lists every container this often; in between it keeps its last
+# listing up to date (hosting/orchestration/fleet.py).
+RECONCILE_FULL_LIST_SECONDS = env_float("RECONCILE_FULL_LIST_SECONDS", 30.0)
 # Each instance's logs and memory are collected this often (staggered); the CPU of
 # versions with traffic on every observation tick (the autoscaler reads it).
 OBSERVE_INTERVAL_SECONDS = env_float("OBSERVE_INTERVAL_SECONDS", 15.0)

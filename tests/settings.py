@@ -9,6 +9,9 @@ if "REGISTRY_HOST" not in os.environ:
     # for workers and override the settings in-process). Without one, the platform's
     # registry is the discard port, never whatever answers on 127.0.0.1:5000 (`make run`).
     os.environ.setdefault("REGISTRY_URL", "http://127.0.0.1:9")
+# Tests see the engine on every reconcile pass (the cache between listings has tests of
+# its own, tests/runtime/test_fleet_cache.py).
+os.environ.setdefault("RECONCILE_FULL_LIST_SECONDS", "0")
 
 from hosting.settings import *  # noqa: E402,F401,F403
 

@@ -1,6 +1,5 @@
 """The user's API tokens: listed by prefix only; a new key is shown once; revoke."""
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -32,7 +31,5 @@ def tokens(request):
 @console_view
 def token_revoke(request, pk: int):
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)  # another user's: 404
-    if token.revoked is None:
-        token.revoked = timezone.now()
-        token.save(update_fields=["revoked"])
+    token.revoke()
     return go(request, "tokens")

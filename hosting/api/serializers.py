@@ -228,9 +228,15 @@ class VersionCreateSerializer(serializers.Serializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
+    """An event as data (`code`, `params`) and as text in the reader's language
+    (Accept-Language); `message` is the same text, kept for older clients."""
+
+    text = serializers.CharField(read_only=True)
+    message = serializers.CharField(source="text", read_only=True)
+
     class Meta:
         model = VersionEvent
-        fields = ["id", "created", "kind", "level", "message", "detail"]
+        fields = ["id", "created", "kind", "level", "code", "params", "text", "message", "detail"]
 
 
 class LogLineSerializer(serializers.ModelSerializer):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from hosting.autoscale.policy import Decision, Inputs, decide
 from hosting.domain import scaling
 from hosting.models import Version
+from hosting.reasons import reason
 from hosting.status import VersionStatus
 
 log = logging.getLogger(__name__)
@@ -52,10 +53,9 @@ def mark_saturated(version: Version, decision: Decision) -> None:
     Version.objects.filter(pk=version.pk).update(saturated=decision.saturated)
     version.saturated = decision.saturated
     if decision.saturated:
-        version.record("saturated", f"Saturated: {decision.reason}; no instance can be added.",
-                       level="warning")
+        version.record("saturated", reason("scale.saturated", why=decision.reason), level="warning")
     else:
-        version.record("saturated", "No longer saturated.")
+        version.record("saturated", reason("scale.unsaturated"))
 
 
 def autoscale_all() -> dict[int, Decision]:

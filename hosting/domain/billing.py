@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from hosting import enqueue
 from hosting.domain import scaling, traffic
 from hosting.models import Tenant, Version
+from hosting.reasons import reason
 from hosting.status import VersionStatus
 
 S = VersionStatus
@@ -57,9 +58,7 @@ def suspend_for_arrears(tenant: Tenant) -> int:
             stopped = version.desired_instances
             version.set_status(
                 S.SUSPENDED,
-                _("Suspended: the account is in arrears; %(count)d instance(s) stopped. "
-                  "The traffic share (%(pct)d%%) is kept and comes back after a recharge.")
-                % {"count": stopped, "pct": version.traffic_percent},
+                reason("billing.suspended", count=stopped, pct=version.traffic_percent),
                 desired_instances=0, saturated=False)
             scaling.enqueue_converge(version.pk)
         if versions:
@@ -77,8 +76,7 @@ def recharge(tenant: Tenant) -> int:
         for version in versions:
             version.set_status(
                 S.ADJUSTING,
-                _("Recharged: restoring the version (%(count)d instance(s), then health "
-                  "checks).") % {"count": scaling.initial_instances(version)},
+                reason("billing.recharged", count=scaling.initial_instances(version)),
                 next_check_at=None)
             enqueue.deploy(version.pk)
     return len(versions)

@@ -23,7 +23,8 @@ def remaining_versions(obj: Model) -> QuerySet:
     return Version.objects.filter(**{lookup: obj}).exclude(status=VersionStatus.DELETED)
 
 
-def delete_parent(obj: Model) -> None:
+def check_deletable(obj: Model) -> None:
+    """Raise HasVersions while versions remain under `obj` (every surface asks this)."""
     count = remaining_versions(obj).count()
     if count:
         raise HasVersions(
@@ -31,4 +32,8 @@ def delete_parent(obj: Model) -> None:
               "deleting) first.") % {"name": obj, "n": count},
             code="has_versions",
         )
+
+
+def delete_parent(obj: Model) -> None:
+    check_deletable(obj)
     obj.delete()

@@ -5,7 +5,7 @@ each clamped by the version's rules, and then ask the worker to converge that ve
 """
 from django.utils import timezone
 
-from hosting import enqueue
+from hosting import enqueue, reasons
 from hosting.models import Version
 from hosting.status import VersionStatus
 
@@ -38,7 +38,7 @@ def set_desired(version: Version, count: int, reason: str, scaled: bool = True) 
     version.desired_instances = count
     if scaled:
         version.last_scaled = now
-    version.record("scale", f"Instances {before} → {count}: {reason}")
+    version.record("scale", reasons.reason("scale.changed", before=before, after=count, why=reason))
     enqueue_converge(version.pk)
     return True
 

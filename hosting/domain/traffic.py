@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from hosting import enqueue
 from hosting.models import Service, Version
+from hosting.reasons import reason
 from hosting.status import VersionStatus
 
 
@@ -51,7 +52,7 @@ def _apply(version: Version, percent: int) -> None:
     before = version.traffic_percent
     version.traffic_percent = percent
     version.save(update_fields=["traffic_percent"])
-    version.record("traffic", _("Traffic changed from %(a)d%% to %(b)d%%.") % {"a": before, "b": percent})
+    version.record("traffic", reason("traffic.changed", before=before, after=percent))
 
 
 def open_full(version: Version) -> None:

@@ -14,6 +14,7 @@ from hosting import enqueue, rules
 from hosting.domain import billing
 from hosting.domain.config import VersionConfig, validate_config
 from hosting.models import Service, Tenant, Version
+from hosting.reasons import reason
 from hosting.status import VersionStatus
 
 
@@ -23,6 +24,17 @@ class VersionLimitReached(ValidationError):
 
 def live_version_count(service: Service) -> int:
     return service.versions.live().count()
+
+
+def starting_config(service: Service) -> VersionConfig:
+    """A new version's starting config, for the wizard and the API alike: the latest
+    live version's config (a change is a new version), or the product defaults for a
+    first one. The image tag and the description are the new version's own: neither
+    carries over."""
+    latest = service.versions.live().order_by("-sequence").first()
+    config = VersionConfig.from_version(latest) if latest else VersionConfig()
+    config.image_tag, config.description = "", ""
+    return config
 
 
 def create_version(service: Service, config: VersionConfig, user=None,
@@ -52,7 +64,7 @@ def create_version(service: Service, config: VersionConfig, user=None,
             name=rules.version_name(locked.name, locked.last_sequence),
             created_by=user, idempotency_key=idempotency_key, **config.as_model_fields(),
         )
-        version.record("created", _("Version %(name)s created.") % {"name": version.name})
+        version.record("created", reason("version.created", name=version.name))
         enqueue.deploy(version.pk)
     return version
 
@@ -74,7 +86,7 @@ def delete_version(version: Version, user=None) -> Version:
                   "another version first.") % {"name": version.name, "pct": version.traffic_percent},
                 code="holds_traffic",
             )
-        version.set_status(VersionStatus.DELETING, _("Deletion requested."),
+        version.set_status(VersionStatus.DELETING, reason("version.deleting"),
                            deleted_at=timezone.now(), traffic_percent=0, desired_instances=0)
         enqueue.delete(version.pk)
     return version
@@ -96,7 +108,7 @@ def redeploy(version: Version) -> Version:
                 % {"name": version.name, "status": version.get_status_display()},
                 code="not_redeployable",
             )
-        version.set_status(VersionStatus.CREATING, _("Redeploy requested."), next_check_at=None)
+        version.set_status(VersionStatus.CREATING, reason("version.redeploy"), next_check_at=None)
         enqueue.deploy(version.pk)
     return version
 

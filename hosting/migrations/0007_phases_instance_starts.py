@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hosting', '0006_control_next_check'),
+        ('hosting', '0006_control_next_check_and_event_codes'),
     ]
 
     operations = [

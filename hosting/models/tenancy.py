@@ -90,3 +90,9 @@ class ApiToken(models.Model):
         token = cls.objects.create(user=user, name=name, prefix=key[: cls.PREFIX_LEN],
                                    key_hash=_hash(key))
         return token, key
+
+    def revoke(self) -> None:
+        """Stop the token working (console and API both revoke through this); idempotent."""
+        if self.revoked is None:
+            self.revoked = timezone.now()
+            self.save(update_fields=["revoked"])

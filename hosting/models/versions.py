@@ -4,9 +4,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hosting import catalogue, rules
+from hosting import catalogue, reasons, rules
 from hosting.models.catalog import Service
 from hosting.models.tenancy import Tenant
+from hosting.reasons import Reason
 from hosting.status import InstanceStatus, VersionStatus, check_transition
 
 
@@ -119,7 +120,8 @@ class Version(models.Model):
     def env_dict(self) -> dict[str, str]:
         return dict(self.env)
 
-    def set_status(self, new: str, message: str = "", detail: str = "", **fields) -> None:
+    def set_status(self, new: str, why: Reason | str | None = None, detail: str = "",
+                   **fields) -> None:
         """Move to `new` through the transition table, save, and record the event."""
         check_transition(self.status, new)
         changed = new != self.status
@@ -128,13 +130,18 @@ class Version(models.Model):
         for name, value in fields.items():
             setattr(self, name, value)
         self.save(update_fields=["status", "status_changed", *fields])
-        if changed or message:
+        if changed or why:
             level = VersionEvent.Level.ERROR if detail else VersionEvent.Level.INFO
-            self.record(f"status:{new}", message or f"Status is now {new}.", detail, level)
+            self.record(f"status:{new}", why or reasons.reason("version.status", state=new),
+                        detail, level)
 
-    def record(self, kind: str, message: str, detail: str = "", level: str = "info") -> "VersionEvent":
-        return VersionEvent.objects.create(version=self, kind=kind, message=message,
-                                           detail=detail, level=level)
+    def record(self, kind: str, why: Reason | str, detail: str = "",
+               level: str = "info") -> "VersionEvent":
+        """Store what happened as a code and its parameters (and the English text)."""
+        why = reasons.plain(why) if isinstance(why, str) else why
+        return VersionEvent.objects.create(
+            version=self, kind=kind, code=why.code, params=why.params, detail=detail,
+            level=level, message=why.text("en")[:500])
 
     def latest_error(self):
         return self.events.filter(level=VersionEvent.Level.ERROR).order_by("-created", "-id").first()
@@ -188,11 +195,20 @@ class VersionEvent(models.Model):
     created = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=40)
     level = models.CharField(max_length=10, choices=Level.choices, default=Level.INFO)
+    # What happened as data (hosting/reasons.py); the text is made in the reader's
+    # language. `message` keeps the English text (and is all that older rows have).
+    code = models.CharField(max_length=60, blank=True)
+    params = models.JSONField(default=dict, blank=True)
     message = models.CharField(max_length=500)
-    detail = models.TextField(blank=True)
+    detail = models.TextField(blank=True)  # the error log: raw engine output, as data
 
     class Meta:
         ordering = ["created", "id"]
 
     def __str__(self) -> str:
         return f"{self.version} {self.kind}: {self.message}"
+
+    @property
+    def text(self) -> str:
+        """The event in the active language (the reader's)."""
+        return reasons.render(self.code, self.params) if self.code else self.message

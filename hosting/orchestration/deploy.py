@@ -34,6 +34,7 @@ from hosting import runtimes
 from hosting.domain import scaling, traffic
 from hosting.models import Instance, TrafficPolicy, Version
 from hosting.orchestration import health, images, instances, lease, phases
+from hosting.reasons import Reason, reason
 from hosting.runtimes import specs
 from hosting.runtimes.base import ImagePullFailed, Runtime, RuntimeFailure
 from hosting.status import InstanceStatus, TransitionError, VersionStatus
@@ -49,11 +50,14 @@ Later = datetime | None  # what a phase answers: None is "done"
 
 
 class DeployFailure(Exception):
-    """Why a deploy failed: a short message and the detailed error log."""
+    """Why a deploy failed: a short machine reason, the reason as code and parameters
+    (shown in the reader's language) and the detailed error log (raw, as data)."""
 
-    def __init__(self, reason: str, message: str, detail: str = ""):
-        super().__init__(message)
-        self.reason, self.message, self.detail = reason, message, detail or message
+    def __init__(self, reason: str, why: Reason, detail: str = ""):
+        super().__init__(why.text("en"))
+        self.reason, self.why = reason, why
+        self.message = why.text("en")
+        self.detail = detail or self.message
 
 
 class Deleted(Exception):
@@ -95,7 +99,7 @@ def _run(version_id: int, version: Version, runtime: Runtime) -> datetime | None
     except DeployFailure as failure:
         _fail(version_id, runtime, failure)
     except RuntimeFailure as exc:
-        _fail(version_id, runtime, DeployFailure("engine", str(exc)))
+        _fail(version_id, runtime, DeployFailure("engine", reason("failure.engine", error=str(exc))))
     else:
         log.info("deployed %s", version)
     return None
@@ -132,11 +136,12 @@ def resolve_image(version: Version, runtime: Runtime) -> Later:
     try:
         digest = images.resolve_digest(repository, version.image_tag)
     except images.ImageProblem as exc:
-        raise DeployFailure(exc.reason, _image_message(exc.reason, version), str(exc)) from exc
+        raise DeployFailure(exc.reason, _image_reason(exc.reason, version), str(exc)) from exc
     updated = Version.objects.filter(pk=version.pk, image_digest="").update(image_digest=digest)
     version.image_digest = digest if updated else Version.objects.get(pk=version.pk).image_digest
     phases.deploy_step(version, "resolve", began, tag=version.image_tag)
-    version.record("deploy:resolve", f"Tag {version.image_tag} is {version.image_digest}.")
+    version.record("deploy:resolve", reason("deploy.resolved", tag=version.image_tag,
+                                            digest=version.image_digest))
     return None
 
 
@@ -144,15 +149,15 @@ def pull_image(version: Version, runtime: Runtime) -> Later:
     ref = version.image_ref
     if runtime.has_image(ref):
         phases.deploy_step(version, "pull", time.time(), cached=True)
-        version.record("deploy:pull", "The image is already on the host; no pull needed.")
+        version.record("deploy:pull", reason("deploy.image_present"))
         return None
     began, wall = time.monotonic(), time.time()
     try:
         lease.holding(version.pk, runtime.pull, ref, images.pull_auth(version.service.repository))
     except ImagePullFailed as exc:
-        raise DeployFailure(exc.reason, _image_message(exc.reason, version), str(exc)) from exc
+        raise DeployFailure(exc.reason, _image_reason(exc.reason, version), str(exc)) from exc
     phases.deploy_step(version, "pull", wall, cached=False, bytes=runtime.image_size(ref))
-    version.record("deploy:pull", f"Image pulled in {time.monotonic() - began:.2f} s.")
+    version.record("deploy:pull", reason("deploy.pulled", seconds=time.monotonic() - began))
     return None
 
 
@@ -162,14 +167,13 @@ def start_instances(version: Version, runtime: Runtime) -> Later:
         Version.objects.filter(pk=version.pk).update(desired_instances=count)
         version.desired_instances = count
     if count == 0:
-        version.record("deploy:start", "No instance to start: minimum 0 with traffic kept at 0; "
-                                       "the first request will start one.")
+        version.record("deploy:start", reason("deploy.no_instance"))
         return None
     for ordinal in range(count):
         instance, observed = instances.start(runtime, version, ordinal)
         _check_not_deleted(version.pk)
-        version.record("deploy:start", f"Instance {instance.name} started "
-                                       f"(port {version.port} published on 127.0.0.1:{observed.host_port}).")
+        version.record("deploy:start", reason("deploy.started", instance=instance.name,
+                                              port=version.port, host_port=observed.host_port))
     return None
 
 
@@ -182,8 +186,8 @@ def wait_initial_delay(version: Version, runtime: Runtime) -> Later:
     if ends <= timezone.now():
         return None
     if not version.next_check_at:  # the first look: say so once
-        version.record("deploy:delay", f"Waiting {version.initial_delay_seconds} s "
-                                       "(InitialDelaySeconds) before health checks.")
+        version.record("deploy:delay", reason("deploy.waiting",
+                                              seconds=version.initial_delay_seconds))
     return ends
 
 
@@ -205,12 +209,10 @@ def mark_ready(version: Version, runtime: Runtime) -> Later:
     # ADJUSTING is a restore after a recharge: the service's split was kept, so the
     # open-100% policy (a deploy-time choice) does not apply again.
     restoring = version.status == VersionStatus.ADJUSTING
-    done = "Restored after the recharge" if restoring else "Deployed"
+    done = reason("deploy.restored" if restoring else "deploy.done", count=count)
     try:
         with transaction.atomic():
-            version.set_status(VersionStatus.NORMAL, f"{done}: {count} healthy instance"
-                                                     f"{'' if count == 1 else 's'}.",
-                               next_check_at=None, deploy_phase="")
+            version.set_status(VersionStatus.NORMAL, done, next_check_at=None, deploy_phase="")
             if version.traffic_policy == TrafficPolicy.OPEN_FULL and not restoring:
                 traffic.open_full(version)
             # The router reads these rows on this connection before they commit, so by
@@ -231,10 +233,10 @@ def _check_one(version: Version, runtime: Runtime, instance: Instance) -> Later:
     name = instances.engine_name(instance)
     observed = runtime.get(name)
     if observed is None:
-        raise DeployFailure("vanished", f"The container {name} disappeared while deploying.")
+        raise DeployFailure("vanished", reason("failure.vanished", container=name))
     if observed.dead:
-        message, detail = instances.describe_exit(runtime, version, observed)
-        raise DeployFailure("oom" if observed.oom_killed else "exited", message, detail)
+        why, detail = instances.describe_exit(runtime, version, observed)
+        raise DeployFailure("oom" if observed.oom_killed else "exited", why, detail)
     began = health_start(version, instance)
     result = runtime.probe(observed, version.port, health.attempt_window())
     elapsed = (timezone.now() - began).total_seconds()
@@ -242,8 +244,8 @@ def _check_one(version: Version, runtime: Runtime, instance: Instance) -> Later:
         phases.ready(version, instance)
         instance.ready, instance.status, instance.health_failures = True, InstanceStatus.RUNNING, 0
         instance.save(update_fields=["ready", "status", "health_failures"])
-        version.record("deploy:health", f"Instance {name} answered HTTP {result.status} "
-                                        f"{max(elapsed, 0):.2f} s after its health checks began.")
+        version.record("deploy:health", reason("deploy.healthy", instance=name, status=result.status,
+                                               seconds=max(elapsed, 0)))
         return None
     if elapsed >= health.attempts() * health.attempt_window():
         raise _health_failure(version, runtime, name, result, health.attempts())
@@ -259,8 +261,8 @@ def health_start(version: Version, instance: Instance) -> datetime:
 
 def _health_failure(version, runtime, name, result, attempts) -> DeployFailure:
     window = health.attempt_window()
-    message = health.describe_failure(result, version.port, window)
-    lines = [message, f"Instance: {name}",
+    why = health.describe_failure(result, version.port, window)
+    lines = [f"Instance: {name}",
              f"Checked {attempts} times (1 + {attempts - 1} retries), {window:g} s each: "
              f"HTTP GET / on port {version.port}."]
     if result.reason in {"refused", "error", "timeout"}:
@@ -270,13 +272,12 @@ def _health_failure(version, runtime, name, result, attempts) -> DeployFailure:
             lines.append(f"The app listens on port {', '.join(map(str, others))} instead. "
                          f"Create a new version with port {others[0]}, or make the app listen "
                          f"on {version.port}.")
-            message = (f"Nothing is listening on port {version.port}; the app listens on "
-                       f"{', '.join(map(str, others))}.")
+            why = reason("failure.wrong_port", port=version.port, ports=others)
     tail = [f"{line.stream}: {line.text}" for line in runtime.logs(name, tail=instances.LAST_LINES)]
     lines += [f"Last {instances.LAST_LINES} log lines:", *tail] if tail else []
-    reason = {"refused": "no_listener", "timeout": "timeout", "http_5xx": "http_5xx"}.get(
+    code = {"refused": "no_listener", "timeout": "timeout", "http_5xx": "http_5xx"}.get(
         result.reason, "unhealthy")
-    return DeployFailure(reason, message, "\n".join(lines))
+    return DeployFailure(code, why, "\n".join(lines))
 
 
 # Failure and removal ----------------------------------------------------------------
@@ -286,7 +287,7 @@ def _fail(version_id: int, runtime: Runtime, failure: DeployFailure) -> None:
         remove(version_id)
         return
     try:
-        version.set_status(VersionStatus.DEPLOY_FAILED, failure.message, detail=failure.detail,
+        version.set_status(VersionStatus.DEPLOY_FAILED, failure.why, detail=failure.detail,
                            desired_instances=0, next_check_at=None, deploy_phase="")
     except TransitionError:
         log.warning("%s: deploy failed (%s) but status is %s", version, failure, version.status)
@@ -305,7 +306,7 @@ def remove(version_id: int) -> None:
     for observed in runtime.observe(specs.version_selector(version_id)):
         runtime.remove(observed.name)
     if version is not None and version.status == VersionStatus.DELETING:
-        version.set_status(VersionStatus.DELETED, "Instances removed; the version is deleted.")
+        version.set_status(VersionStatus.DELETED, reason("version.deleted"))
     sync_router()
 
 
@@ -320,13 +321,15 @@ def _check_not_deleted(version_id: int) -> None:
         raise Deleted()
 
 
-def _image_message(reason: str, version: Version) -> str:
-    repo = version.service.repository
-    return {
-        "not_found": f"Image not found: the tag {version.image_tag} does not exist in {repo}.",
-        "denied": f"Registry denied access to {repo}.",
-        "unavailable": "The image registry could not be reached.",
-    }.get(reason, f"The image {repo}:{version.image_tag} could not be pulled.")
+def _image_reason(problem: str, version: Version) -> Reason:
+    repository, tag = str(version.service.repository), version.image_tag
+    if problem == "not_found":
+        return reason("failure.image_not_found", tag=tag, repository=repository)
+    if problem == "denied":
+        return reason("failure.image_denied", repository=repository)
+    if problem == "unavailable":
+        return reason("failure.registry_unavailable")
+    return reason("failure.image_pull", repository=repository, tag=tag)
 
 
 def sync_router() -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 
+from hosting.reasons import Reason, reason
 from hosting.runtimes.base import ProbeResult
 
 POLL_SECONDS = 0.02
@@ -57,15 +58,14 @@ def check_with_retries(probe: Callable[[float], ProbeResult],
     return result, attempts()
 
 
-def describe_failure(result: ProbeResult, port: int, window: float) -> str:
-    """A sentence for the error log."""
+def describe_failure(result: ProbeResult, port: int, window: float) -> Reason:
+    """Why a check failed, as a reason (rendered in the reader's language)."""
     if result.reason == "refused":
-        return f"Nothing is listening on port {port} inside the container (connection refused)."
+        return reason("failure.refused", port=port)
     if result.reason == "timeout":
-        return (f"The health check timed out: GET / on port {port} got no answer within "
-                f"{window:g} s.")
+        return reason("failure.timeout", port=port, window=f"{window:g}")
     if result.reason == "http_5xx":
-        return f"GET / on port {port} answered HTTP {result.status} (a server error)."
+        return reason("failure.http_5xx", port=port, status=result.status)
     if result.reason == "no_port":
-        return f"Port {port} of the container is not published, so it cannot be checked."
-    return f"GET / on port {port} failed: {result.detail or result.reason}."
+        return reason("failure.no_port", port=port)
+    return reason("failure.probe_error", port=port, error=result.detail or result.reason)

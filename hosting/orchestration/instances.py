@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from hosting.models import Instance, Version
 from hosting.orchestration import logs, phases
+from hosting.reasons import Reason, reason
 from hosting.runtimes import specs
 from hosting.runtimes.base import Observed, Runtime
 from hosting.status import InstanceStatus
@@ -63,21 +64,19 @@ def engine_name(instance: Instance) -> str:
     return specs.container_name(instance.name)
 
 
-def describe_exit(runtime: Runtime, version: Version, observed: Observed) -> tuple[str, str]:
-    """(message, detail) for an instance that stopped: exit code, OOM, last lines."""
+def describe_exit(runtime: Runtime, version: Version, observed: Observed) -> tuple[Reason, str]:
+    """(why, detail) for an instance that stopped: exit code, OOM, last lines."""
     name = observed.labels.get(specs.LABEL_INSTANCE, "?")
     if observed.oom_killed:
-        message = (f"Out of memory: the instance was killed because it used more than its "
-                   f"limit of {version.memory_mib} MiB (exit code {observed.exit_code}).")
+        why = reason("failure.oom", memory_mib=version.memory_mib, exit_code=observed.exit_code)
     else:
-        message = (f"The container exited with code {observed.exit_code} instead of serving "
-                   f"on port {version.port}.")
+        why = reason("failure.exited", exit_code=observed.exit_code, port=version.port)
     lines = [f"{line.stream}: {line.text}" for line in runtime.logs(observed.name, tail=LAST_LINES)]
-    detail = "\n".join([
-        message,
+    detail = "\n".join([  # the reason itself is shown above it, in the reader's language
         f"Instance: {observed.name} (ordinal {name})",
+        f"Exit code: {observed.exit_code}{' (OOM killed)' if observed.oom_killed else ''}",
         *([f"Engine error: {observed.error}"] if observed.error else []),
         f"Last {LAST_LINES} log lines:" if lines else "It wrote nothing to stdout or stderr.",
         *lines[-LAST_LINES:],
     ])
-    return message, detail
+    return why, detail

@@ -21,7 +21,6 @@ Orchestration calls one function per boundary: `deploy_step` (resolve, pull),
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ from datetime import UTC, datetime
 from django.db import transaction
 
 from hosting.models import Instance, InstanceStart, Version
+from hosting.reasons import Reason, reason
 from hosting.runtimes.base import Observed
 from hosting.status import VersionStatus
 
@@ -69,16 +69,6 @@ def upsert(phases: list[dict], new: dict) -> list[dict]:
     """The list with `new` replacing a phase of the same name, ordered by start."""
     kept = [p for p in phases if p["name"] != new["name"]]
     return sorted([*kept, new], key=lambda p: p["began"])
-
-
-def summary(phases: list[dict]) -> str:
-    """'pull 2.10 s, create 0.05 s, ...; the longest phase: pull, 2.10 s'."""
-    spans = durations(phases)
-    if not spans:
-        return "no phases recorded"
-    name, seconds = longest(phases)
-    parts = ", ".join(f"{n} {s:.2f} s" for n, s in spans.items())
-    return f"{parts}; the longest phase: {name}, {seconds:.2f} s"
 
 
 def _stamp(value: datetime | None) -> float | None:
@@ -141,9 +131,7 @@ def ready(version: Version, instance: Instance) -> None:
             if start is None or any(p["name"] == "health" for p in start.phases):
                 return
             _close(start, version.initial_delay_seconds, time.time())
-            version.record("instance.phases", f"Instance {instance.name} is ready "
-                           f"{total(start.phases):.2f} s after its start began: "
-                           f"{summary(start.phases)}.", _params("instance.phases", start))
+            version.record("instance.phases", _reason("instance.phases", start))
     except Exception:  # the timeline is an observation: it never fails a deploy
         log.exception("recording the phases of %s failed", instance.name)
 
@@ -174,13 +162,8 @@ def cold_start(version_id: int, arrived: float, woke: float | None, first_byte: 
         if start is None or any(p["name"] == "proxy" for p in start.phases):
             return None
         _add_cold_phases(start, arrived, woke, first_byte, status)
-        took = first_byte - arrived
-        name, seconds = longest(start.phases)
-        start.version.record(
-            "instance.cold_start",
-            f"Cold start of {start.instance_name}: first byte {took:.2f} s after the request "
-            f"arrived; the longest phase: {name}, {seconds:.2f} s.",
-            _params("instance.cold_start", start, first_byte_seconds=round(took, 4)))
+        start.version.record("instance.cold_start", _reason(
+            "instance.cold_start", start, first_byte=round(first_byte - arrived, 4)))
     return start
 
 
@@ -196,12 +179,11 @@ def _add_cold_phases(start: InstanceStart, arrived: float, woke: float | None,
     start.save(update_fields=["phases", "kind"])
 
 
-def _params(code: str, start: InstanceStart, **extra) -> str:
-    """The event's detail: its code and params as JSON, for scripts (events carry no
-    structured fields of their own)."""
-    return json.dumps({"code": code, "params": {
-        "instance": start.instance_name, "kind": start.kind, "total_seconds": total(start.phases),
-        "phases": durations(start.phases), **extra}})
+def _reason(code: str, start: InstanceStart, **extra) -> Reason:
+    """The event: its text's numbers, and every phase's seconds for scripts."""
+    name, seconds = longest(start.phases) or ("", 0.0)
+    return reason(code, instance=start.instance_name, kind=start.kind, total=total(start.phases),
+                  phase=name, seconds=seconds, phases=durations(start.phases), **extra)
 
 
 def latest(instance: Instance) -> InstanceStart | None:

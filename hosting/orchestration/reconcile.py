@@ -1,8 +1,9 @@
 """The reconcile loop: converge what the engine runs to what the database wants.
 
 `reconcile_all()` runs on beat every RECONCILE_INTERVAL_SECONDS and must stay cheap as
-the fleet grows: one engine listing for the whole platform (no per-container inspect
-unless one stopped), one query for the versions and one for their instances, then per
+the fleet grows: the engine's view comes from fleet.py (one listing every
+RECONCILE_FULL_LIST_SECONDS, kept up to date in between), one query for the versions
+and one for their instances, then per
 version the comparison of desired and observed instances (replace dead or vanished
 ones, remove extras and orphans). Health probes go only where they can change
 something: instances not ready yet, instances that failed their last probe, and healthy
@@ -31,8 +32,9 @@ from django.utils import timezone
 
 from hosting import enqueue, runtimes
 from hosting.models import Instance, Version
-from hosting.orchestration import deploy, health, instances, lease, logs, phases
+from hosting.orchestration import deploy, fleet, health, instances, lease, logs, phases
 from hosting.orchestration.turns import Turns
+from hosting.reasons import reason
 from hosting.runtimes import specs
 from hosting.runtimes.base import Observed, ProbeResult, Runtime, RuntimeFailure
 from hosting.status import SERVING, InstanceStatus, TransitionError, VersionStatus
@@ -69,31 +71,37 @@ def target_count(version: Version) -> int | None:
 
 def reconcile_all() -> None:
     runtime = runtimes.get_runtime()
-    by_version: dict[int | None, list[Observed]] = defaultdict(list)
-    for item in runtime.observe(specs.namespace_selector()):
-        by_version[specs.version_id_of(item.labels)].append(item)
+    seen = fleet.current(runtime)
+    by_version = seen.by_version()
     versions = list(Version.objects.filter(
         Q(pk__in=[vid for vid in by_version if vid is not None])
         | Q(deleted_at__isnull=True, status__in=SERVING)
         | Q(status=VersionStatus.DELETING) | Q(instances__isnull=False))
         .distinct().select_related("service__tenant"))
     rows = _rows_by_version([v.pk for v in versions])
+    seen.look_up([instances.engine_name(row) for group in rows.values() for row in group.values()
+                  if row.container_id])
+    by_version = seen.by_version()
     plans = []
     for version in versions:
         try:
             if not version.is_live:
                 deploy.remove(version.pk)
+                seen.replace_version(version.pk, {})
                 continue
             plan = _plan(version, by_version.get(version.pk, []), rows[version.pk], runtime)
         except RuntimeFailure:
             log.exception("reconciling %s failed", version)
             continue
         if plan is not None:
+            seen.replace_version(version.pk, plan.by_name)
             plan.due = _due_probes(plan, timezone.now(), fleet=True)
             plans.append(plan)
-    _probe_all(runtime, plans)
+    for name in _probe_all(runtime, plans):
+        seen.refresh(name)  # a failed probe: has it exited? the next pass replaces it
     changed = any([_finish(plan) for plan in plans])
-    _remove_orphans(runtime, by_version, {v.pk for v in versions})
+    if seen.fresh:
+        _remove_orphans(runtime, by_version, {v.pk for v in versions})
     if changed:
         deploy.sync_router()
     _resume_stalled()
@@ -173,15 +181,15 @@ def _ensure_one(version, runtime, row, item, ordinal):
     container whose row a killed task never wrote."""
     failures = 0
     if item is not None and item.dead:
-        message, detail = instances.describe_exit(runtime, version, item)
-        version.record("instance:replaced", f"Instance {item.name} stopped; replacing it. "
-                                            f"{message}", detail, level="warning")
+        why, detail = instances.describe_exit(runtime, version, item)
+        version.record("instance:replaced", reason("instance.replaced", instance=item.name,
+                                                   why=why.as_param()), detail, level="warning")
         failures = (row.health_failures if row else 0) + 1
         instances.stop(runtime, version, item.name, row)
         row = item = None
     elif item is None and row is not None and row.container_id:
-        version.record("instance:replaced", f"Instance {row.name} disappeared from the engine; "
-                                            "replacing it.", level="warning")
+        version.record("instance:replaced", reason("instance.vanished", instance=row.name),
+                       level="warning")
         failures = row.health_failures + 1
     if item is not None and row is not None:
         return row, item, False
@@ -225,11 +233,12 @@ def _due_probes(plan: Plan, now: datetime, fleet: bool) -> list[tuple[Instance, 
     return due
 
 
-def _probe_all(runtime: Runtime, plans: list[Plan]) -> None:
-    """Probe every due instance of the pass in one pool; results land on the plans."""
+def _probe_all(runtime: Runtime, plans: list[Plan]) -> list[str]:
+    """Probe every due instance of the pass in one pool; results land on the plans.
+    Returns the engine names of the instances whose probe failed."""
     work = [(plan, row, item) for plan in plans for row, item in plan.due]
     if not work:
-        return
+        return []
     timeout = settings.HEALTH_CHECK_TIMEOUT_SECONDS
 
     def probe(job) -> ProbeResult:
@@ -238,9 +247,13 @@ def _probe_all(runtime: Runtime, plans: list[Plan]) -> None:
 
     with ThreadPoolExecutor(max_workers=min(PROBE_THREADS, len(work))) as pool:
         results = list(pool.map(probe, work))
-    for (plan, row, _item), result in zip(work, results, strict=True):
+    failed = []
+    for (plan, row, item), result in zip(work, results, strict=True):
         probes.took(row.pk)
         plan.changed |= _apply_probe(plan.version, row, result, timeout)
+        if not result.ok:
+            failed.append(item.name)
+    return failed
 
 
 def _apply_probe(version: Version, row: Instance, result: ProbeResult, timeout: float) -> bool:
@@ -253,10 +266,10 @@ def _apply_probe(version: Version, row: Instance, result: ProbeResult, timeout: 
     row.health_failures += 1
     if row.health_failures >= settings.HEALTH_CHECK_RETRIES and row.ready:
         row.ready = False
-        version.record("instance:unhealthy", f"Instance {row.name} failed "
-                       f"{row.health_failures} health checks in a row: "
-                       f"{health.describe_failure(result, version.port, timeout)}",
-                       level="warning")
+        why = health.describe_failure(result, version.port, timeout)
+        version.record("instance:unhealthy", reason("instance.unhealthy", instance=row.name,
+                                                    failures=row.health_failures,
+                                                    why=why.as_param()), level="warning")
     row.save(update_fields=["health_failures", "ready"])
     return row.ready != was_ready
 
@@ -299,12 +312,11 @@ def _update_status(version: Version, rows: list[Instance]) -> None:
     try:
         if version.status == VersionStatus.NORMAL and failing:
             version.set_status(VersionStatus.ABNORMAL,
-                               f"Abnormal: every instance failed {retries} health checks in a row.",
+                               reason("health.abnormal", retries=retries),
                                detail="\n".join(f"{r.name}: {r.health_failures} failures"
                                                 for r in rows))
         elif version.status == VersionStatus.ABNORMAL and any(r.ready for r in rows):
-            version.set_status(VersionStatus.NORMAL, "Healthy again: an instance passes its "
-                                                     "health checks.")
+            version.set_status(VersionStatus.NORMAL, reason("health.recovered"))
     except TransitionError:
         pass  # changed meanwhile (deleted, suspended); the next pass sees it
 
@@ -316,7 +328,7 @@ def _resume_stalled() -> None:
     for version in lease.stalled():
         # Due now: the overdue clock restarts, so one lost message is resent once.
         Version.objects.filter(pk=version.pk).update(next_check_at=timezone.now())
-        version.record("deploy:resume", "The deploy made no progress; starting it again.")
+        version.record("deploy:resume", reason("deploy.resumed"))
         enqueue.deploy(version.pk)
 
 

@@ -37,7 +37,7 @@ def upload_guide(service, username: str, tag: str = EXAMPLE_TAG,
         "repository": service.repository,
         "image": image,
         "example_tag": tag,
-        # The podman commands under the keys the console's fallback guide uses.
+        # The podman commands alone, for scripts that want one command per step.
         "login": podman[0],
         "tag": podman[1],
         "push": podman[2],

@@ -61,7 +61,7 @@ def test_a_failing_deploy_says_why(svc, mem, tag, behaviour, port, reason_words)
 def test_the_error_log_of_an_exited_container_has_its_last_lines(svc, mem):
     version = deployed(svc, mem, Behaviour(exit_code=3, logs=["failing on purpose"]))
     detail = version.latest_error().detail
-    assert "code 3" in detail and "stdout: failing on purpose" in detail
+    assert "Exit code: 3" in detail and "stdout: failing on purpose" in detail
 
 
 def test_a_denied_pull_is_reported(svc, mem):

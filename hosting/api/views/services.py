@@ -19,8 +19,7 @@ from hosting.api.views.catalog import CrudViewSet
 from hosting.domain.catalog import delete_parent
 from hosting.domain.traffic import set_traffic
 from hosting.models import Service, Version
-
-UNAVAILABLE = "The image registry is unreachable right now ({error}); try again shortly."
+from hosting.registry import client, guide
 
 
 def live_version_count():
@@ -33,15 +32,6 @@ def traffic_body(service: Service) -> dict:
     versions = service.versions.live().order_by("sequence")
     return {"shares": [{"version": v.pk, "percent": v.traffic_percent, "name": v.name,
                         "status": v.status} for v in versions]}
-
-
-def _registry():
-    """The registry helpers, or 503 when that part of the platform is not installed."""
-    try:
-        from hosting.registry import client, guide
-    except ImportError as exc:
-        raise ServiceUnavailable(UNAVAILABLE.format(error=exc))
-    return client, guide
 
 
 @extend_schema_view(
@@ -63,7 +53,6 @@ class ServiceViewSet(CrudViewSet):
     @action(detail=True, methods=["get"])
     def tags(self, request: Request, pk=None) -> Response:
         service = self.get_object()
-        client, _guide = _registry()
         try:
             tags = client.list_tags(service.repository)
         except client.RegistryError as exc:  # its message is written for the user
@@ -77,7 +66,6 @@ class ServiceViewSet(CrudViewSet):
     @action(detail=True, methods=["get"], url_path="upload-guide")
     def upload_guide(self, request: Request, pk=None) -> Response:
         service = self.get_object()
-        _client, guide = _registry()
         tag = request.query_params.get("tag") or guide.EXAMPLE_TAG
         return Response(guide.upload_guide(service, request.user.get_username(), tag=tag))
 

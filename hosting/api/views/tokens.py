@@ -1,5 +1,4 @@
 """API tokens: created (the key is shown once), listed by prefix, revoked by their owner."""
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.response import Response
@@ -31,5 +30,4 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         return Response(TokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: ApiToken) -> None:
-        instance.revoked = timezone.now()
-        instance.save(update_fields=["revoked"])
+        instance.revoke()

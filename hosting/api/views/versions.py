@@ -18,7 +18,6 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from hosting import rules
-from hosting.api.errors import ServiceUnavailable
 from hosting.api.filters import InstanceFilter, VersionFilter
 from hosting.api.parsers import PairsJSONParser
 from hosting.api.serializers import (
@@ -31,9 +30,9 @@ from hosting.api.serializers import (
     VersionSerializer,
 )
 from hosting.api.views.base import ScopedViewSet
-from hosting.domain.config import VersionConfig
-from hosting.domain.versions import create_version, delete_version, redeploy
-from hosting.models import Instance, Service, Version
+from hosting.domain.versions import create_version, delete_version, redeploy, starting_config
+from hosting.models import Instance, Version
+from hosting.orchestration import logs as log_store
 from hosting.status import InstanceStatus
 
 IDEMPOTENCY_KEY_MAX = Version._meta.get_field("idempotency_key").max_length
@@ -52,15 +51,6 @@ def running_instances():
     running = (Instance.objects.filter(version=OuterRef("pk"), status=InstanceStatus.RUNNING)
                .order_by().values("version").annotate(n=Count("pk")).values("n"))
     return Coalesce(Subquery(running, output_field=IntegerField()), Value(0))
-
-
-def starting_config(service: Service) -> VersionConfig:
-    """What fields left out of the body default to: the latest live version's config
-    (as the console's wizard pre-fills), or the product defaults for a first version."""
-    latest = service.versions.live().order_by("-sequence").first()
-    config = VersionConfig.from_version(latest) if latest else VersionConfig()
-    config.image_tag, config.description = "", ""
-    return config
 
 
 def idempotency_key(request: Request) -> str:
@@ -179,12 +169,9 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         version = self.get_object()
         query = LogQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        try:
-            from hosting.orchestration.logs import read_logs
-        except ImportError as exc:
-            raise ServiceUnavailable(f"Logs are not available yet ({exc}).")
-        lines = read_logs(version, instance_name=query.validated_data.get("instance"),
-                          since=query.validated_data.get("since"), tail=query.validated_data["tail"])
+        lines = log_store.read_logs(version, instance_name=query.validated_data.get("instance"),
+                                    since=query.validated_data.get("since"),
+                                    tail=query.validated_data["tail"])
         return Response(LogLineSerializer(lines, many=True).data)
 
     @extend_schema(summary="Request and CPU samples (what the console's charts draw), oldest first",

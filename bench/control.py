@@ -2,8 +2,8 @@
 
 Same real platform as bench/deploy.py (Podman's API on a private socket, the registry
 with token auth, a throwaway SQLite database), with the real Celery workers of the test
-fixture (tests/servers/worker.py: a control worker with beat, a deploy worker with 3
-processes) on a Redis database of its own.
+fixture (tests/servers/worker.py: a control worker with beat, and a deploy worker with
+DEPLOY_PROCESSES processes, as `make run` starts it) on a Redis database of its own.
 
 Figures:
 - concurrent_deploys_20_wall: 20 versions with InitialDelaySeconds 5 created at once,
@@ -29,6 +29,7 @@ from pathlib import Path
 from bench.deploy import POLL_SECONDS, _platform, push_image
 
 CONCURRENT = 20
+DEPLOY_PROCESSES = 4  # scripts/run.sh's deploy worker
 DELAY = 5
 INSTANCES_PER_VERSION = 10
 RECONCILE_PASSES = 6
@@ -66,7 +67,7 @@ def _workers(work: Path):
     from tests.servers import worker as worker_server
 
     with worker_server.leased_broker() as broker_url:
-        worker = worker_server.start_worker(work, broker_url)
+        worker = worker_server.start_worker(work, broker_url, deploy_concurrency=DEPLOY_PROCESSES)
         try:
             with worker_server.web_enqueues_to(broker_url):
                 yield worker

@@ -38,3 +38,10 @@ def get_for_user(queryset: QuerySet, user, **lookup) -> Model:
     if obj is None:
         raise Http404("No such object.")
     return obj
+
+
+def only_tenant_id(user) -> int | None:
+    """The caller's tenant when they belong to exactly one (a project created without
+    naming its tenant goes there); None when they belong to none or to several."""
+    ids = tenant_ids(user)
+    return ids[0] if len(ids) == 1 else None

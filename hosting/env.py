@@ -25,3 +25,19 @@ def env_float(name: str, default: float) -> float:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def load_env_file(path: str) -> None:
+    """KEY=VALUE lines of a file (e.g. var/local.env, written by `make run`) as defaults
+    for the environment: a variable already set wins. A missing file is no error."""
+    try:
+        with open(path) as fh:
+            lines = fh.read().splitlines()
+    except (FileNotFoundError, IsADirectoryError):
+        return
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.partition("=")
+        os.environ.setdefault(name.strip(), value.strip().strip("'\""))

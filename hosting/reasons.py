@@ -77,6 +77,12 @@ TEXTS = {
     "scale.changed": gettext_noop("Instances %(before)d → %(after)d: %(why)s"),
     "scale.saturated": gettext_noop("Saturated: %(why)s; no instance can be added."),
     "scale.unsaturated": gettext_noop("No longer saturated."),
+    "scale.no_traffic": gettext_noop("no traffic: instances stay at min"),
+    "scale.cpu_over": gettext_noop("CPU %(cpu)d%% over the %(target)d%% target"),
+    "scale.cpu_under": gettext_noop("CPU %(cpu)d%% well under the %(target)d%% target"),
+    "scale.cpu_at_max": gettext_noop("CPU %(cpu)d%% over %(target)d%% at max replicas"),
+    "scale.cold_start": gettext_noop("a request arrived (cold start)"),
+    "scale.idle": gettext_noop("no request for %(minutes)s min (scale to zero)"),
 }
 
 

@@ -1,17 +1,20 @@
 """Settings for the hosting platform, all read from the environment.
 
 Embedded defaults (SQLite, local Podman, local registry and router on loopback) make
-`make run` work with no configuration; production sets DEBUG=0 and SECRET_KEY.
+`make run` work with no configuration; production sets DEBUG=0 and SECRET_KEY. The file
+HOSTING_LOCAL_ENV (default var/local.env, which `make run` writes with a SECRET_KEY)
+supplies defaults, so `python manage.py ...` next to `make run` needs no environment.
 """
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from hosting.env import env_bool, env_float, env_int, env_list, env_str
+from hosting.env import env_bool, env_float, env_int, env_list, env_str, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HOSTING_VAR_DIR", str(BASE_DIR / "var")))
+load_env_file(env_str("HOSTING_LOCAL_ENV", str(VAR_DIR / "local.env")))
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")

@@ -11,6 +11,7 @@ export WEB_ADDR="${WEB_ADDR:-127.0.0.1:8000}"
 export DOCKER_HOST="${DOCKER_HOST:-unix://$HOSTING_VAR_DIR/podman.sock}"
 PY=.venv/bin/python
 mkdir -p "$HOSTING_VAR_DIR"
+scripts/local_env.sh  # var/local.env: the SECRET_KEY `manage.py` commands read next to us
 
 $PY manage.py migrate --noinput -v 0
 demo_line=$($PY manage.py load_demo | tail -n 1)

@@ -1,6 +1,7 @@
 """Test settings: the real settings module with test-safe environment defaults."""
 import os
 
+os.environ.setdefault("HOSTING_LOCAL_ENV", "")  # never a developer's var/local.env
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -5,7 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from hosting import catalogue, rules
+from hosting import access, catalogue, rules
 from hosting.api.fields import EnvField, ParentField
 from hosting.models import (
     ApiToken,
@@ -80,7 +80,8 @@ class ParentOnCreate:
 
 class ProjectSerializer(ParentOnCreate, serializers.ModelSerializer):
     parent_field = "tenant"
-    tenant = ParentField(queryset=Tenant.objects.all())
+    tenant = ParentField(queryset=Tenant.objects.all(), required=False,
+                         help_text="Optional when you belong to exactly one tenant.")
 
     class Meta:
         model = Project
@@ -89,10 +90,20 @@ class ProjectSerializer(ParentOnCreate, serializers.ModelSerializer):
         validators = []  # uniqueness is checked below, with the tenant of a new or existing project
 
     def validate(self, attrs):
+        if self.instance is None and "tenant" not in attrs:
+            attrs["tenant"] = self.fields["tenant"].to_internal_value(self._only_tenant())
         tenant = attrs.get("tenant") or self.instance.tenant
         self.check_unique(attrs, Project, {"tenant": tenant},
                           "A project named %(name)s already exists in this tenant.")
         return attrs
+
+    def _only_tenant(self) -> int:
+        """The caller's one tenant (roles still apply: a viewer gets 403)."""
+        tenant_id = access.only_tenant_id(self.context["request"].user)
+        if tenant_id is None:
+            raise serializers.ValidationError({"tenant": [
+                "tenant is required: you belong to several tenants (or none); name one by id."]})
+        return tenant_id
 
 
 class ApplicationSerializer(ParentOnCreate, serializers.ModelSerializer):

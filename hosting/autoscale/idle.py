@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from hosting.domain import scaling
 from hosting.models import Version
+from hosting.reasons import reason
 from hosting.status import SERVING
 
 
@@ -34,6 +35,6 @@ def scale_idle_to_zero(now=None) -> list[int]:
             if version is None or now - last_activity(version) < window:
                 continue
             minutes = settings.SCALE_TO_ZERO_IDLE_SECONDS / 60
-            scaling.set_desired(version, 0, f"no request for {minutes:g} min (scale to zero)")
+            scaling.set_desired(version, 0, reason("scale.idle", minutes=f"{minutes:g}"))
             slept.append(version.pk)
     return slept

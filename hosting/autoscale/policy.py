@@ -12,6 +12,8 @@ Rules (DESIGN.md, "scaling condition"):
 from dataclasses import dataclass
 from datetime import datetime
 
+from hosting.reasons import Reason, reason
+
 
 @dataclass(frozen=True)
 class Inputs:
@@ -30,7 +32,8 @@ class Inputs:
 class Decision:
     delta: int  # change of the instance count: +1, −1, 0 (traffic 0: straight to min)
     saturated: bool
-    reason: str
+    reason: str  # for logs and tests; events store `why` (hosting/reasons.py)
+    why: Reason | None = None
 
 
 def cooling_down(i: Inputs) -> bool:
@@ -41,7 +44,8 @@ def without_traffic(i: Inputs) -> Decision:
     floor = max(i.min_replicas, 1) if i.min_replicas == 0 and i.count > 0 else i.min_replicas
     if i.count > floor and cooling_down(i):
         return Decision(0, False, "cooling down")
-    return Decision(floor - i.count, False, "no traffic: instances stay at min")
+    return Decision(floor - i.count, False, "no traffic: instances stay at min",
+                    reason("scale.no_traffic"))
 
 
 def decide(i: Inputs) -> Decision:
@@ -55,8 +59,11 @@ def decide(i: Inputs) -> Decision:
         return Decision(0, saturated, "cooling down")
     if over:
         if saturated:
-            return Decision(0, True, f"CPU {i.avg_cpu:.0f}% over {i.target}% at max replicas")
-        return Decision(1, False, f"CPU {i.avg_cpu:.0f}% over the {i.target}% target")
+            return Decision(0, True, f"CPU {i.avg_cpu:.0f}% over {i.target}% at max replicas",
+                            reason("scale.cpu_at_max", cpu=round(i.avg_cpu), target=i.target))
+        return Decision(1, False, f"CPU {i.avg_cpu:.0f}% over the {i.target}% target",
+                        reason("scale.cpu_over", cpu=round(i.avg_cpu), target=i.target))
     if i.count > max(i.min_replicas, 1) and i.count * i.avg_cpu / (i.count - 1) < i.target:
-        return Decision(-1, False, f"CPU {i.avg_cpu:.0f}% well under the {i.target}% target")
+        return Decision(-1, False, f"CPU {i.avg_cpu:.0f}% well under the {i.target}% target",
+                        reason("scale.cpu_under", cpu=round(i.avg_cpu), target=i.target))
     return Decision(0, False, "within target")

@@ -42,7 +42,7 @@ def autoscale(version_id: int, now=None) -> Decision | None:
         decision = decide(inputs)
         if decision.delta:
             target = scaling.clamp(version, version.desired_instances + decision.delta)
-            scaling.set_desired(version, target, decision.reason)
+            scaling.set_desired(version, target, decision.why or decision.reason)
         mark_saturated(version, decision)
     return decision
 
@@ -53,7 +53,8 @@ def mark_saturated(version: Version, decision: Decision) -> None:
     Version.objects.filter(pk=version.pk).update(saturated=decision.saturated)
     version.saturated = decision.saturated
     if decision.saturated:
-        version.record("saturated", reason("scale.saturated", why=decision.reason), level="warning")
+        why = decision.why.as_param() if decision.why else decision.reason
+        version.record("saturated", reason("scale.saturated", why=why), level="warning")
     else:
         version.record("saturated", reason("scale.unsaturated"))
 

@@ -27,7 +27,8 @@ def clamp(version: Version, count: int) -> int:
     return max(version.min_replicas, min(version.max_replicas, count))
 
 
-def set_desired(version: Version, count: int, reason: str, scaled: bool = True) -> bool:
+def set_desired(version: Version, count: int, reason: reasons.Reason | str,
+                scaled: bool = True) -> bool:
     """Store a new desired count (unclamped callers beware) and enqueue convergence."""
     if version.desired_instances == count:
         return False
@@ -38,7 +39,8 @@ def set_desired(version: Version, count: int, reason: str, scaled: bool = True) 
     version.desired_instances = count
     if scaled:
         version.last_scaled = now
-    version.record("scale", reasons.reason("scale.changed", before=before, after=count, why=reason))
+    why = reason.as_param() if isinstance(reason, reasons.Reason) else reason
+    version.record("scale", reasons.reason("scale.changed", before=before, after=count, why=why))
     enqueue_converge(version.pk)
     return True
 
@@ -49,7 +51,7 @@ def wake(version: Version) -> bool:
     if version.desired_instances > 0 or version.status not in {VersionStatus.NORMAL,
                                                               VersionStatus.ABNORMAL}:
         return False
-    return set_desired(version, max(1, version.min_replicas), "a request arrived (cold start)")
+    return set_desired(version, max(1, version.min_replicas), reasons.reason("scale.cold_start"))
 
 
 def enqueue_converge(version_id: int) -> None:

@@ -23,37 +23,48 @@ from hosting.runtimes.base import Observed, Runtime
 class Fleet:
     runtime: Runtime
     listed_at: float
-    items: dict[str, Observed] = field(default_factory=dict)
+    # version id (None: no version label) -> engine name -> what the engine showed
+    versions: dict[int | None, dict[str, Observed]] = field(default_factory=dict)
     fresh: bool = True  # listed during this pass: what is absent really is absent
 
-    def by_version(self) -> dict[int | None, list[Observed]]:
-        grouped: dict[int | None, list[Observed]] = {}
-        for item in self.items.values():
-            grouped.setdefault(specs.version_id_of(item.labels), []).append(item)
-        return grouped
+    @classmethod
+    def listed(cls, runtime: Runtime, items: list[Observed]) -> Fleet:
+        fleet = cls(runtime, time.monotonic())
+        for item in items:
+            fleet.add(item)
+        return fleet
 
-    def look_up(self, names: list[str]) -> None:
-        """Inspect the named instances the last listing did not have."""
+    def add(self, item: Observed) -> None:
+        self.versions.setdefault(specs.version_id_of(item.labels), {})[item.name] = item
+
+    def by_version(self) -> dict[int | None, list[Observed]]:
+        return {vid: list(items.values()) for vid, items in self.versions.items()}
+
+    def look_up(self, known: dict[str, tuple[int, str]]) -> None:
+        """Inspect the instances the database knows ({engine name: (version id,
+        container id)}) that the last listing did not have, or had as another container
+        (replaced by a convergence in another process)."""
         if self.fresh:
             return
-        for name in names:
-            if name not in self.items:
+        for name, (version_id, container_id) in known.items():
+            cached = self.versions.get(version_id, {}).get(name)
+            if cached is None or cached.id != container_id:
+                self.versions.get(version_id, {}).pop(name, None)
                 found = self.runtime.get(name)
                 if found is not None:
-                    self.items[name] = found
+                    self.add(found)
 
-    def refresh(self, name: str) -> None:
-        found = self.runtime.get(name)
+    def refresh(self, item: Observed) -> None:
+        group = self.versions.setdefault(specs.version_id_of(item.labels), {})
+        found = self.runtime.get(item.name)
         if found is None:
-            self.items.pop(name, None)
+            group.pop(item.name, None)
         else:
-            self.items[name] = found
+            group[item.name] = found
 
     def replace_version(self, version_id: int, items: dict[str, Observed]) -> None:
         """After a version was converged: exactly these are its instances now."""
-        for name in [n for n, o in self.items.items() if specs.version_id_of(o.labels) == version_id]:
-            self.items.pop(name)
-        self.items.update(items)
+        self.versions[version_id] = dict(items)
 
 
 _fleet: Fleet | None = None
@@ -65,8 +76,7 @@ def current(runtime: Runtime) -> Fleet:
     due = (_fleet is None or _fleet.runtime is not runtime
            or time.monotonic() - _fleet.listed_at >= settings.RECONCILE_FULL_LIST_SECONDS)
     if due:
-        listed = runtime.observe(specs.namespace_selector())
-        _fleet = Fleet(runtime, time.monotonic(), {item.name: item for item in listed})
+        _fleet = Fleet.listed(runtime, runtime.observe(specs.namespace_selector()))
     else:
         _fleet.fresh = False
     return _fleet

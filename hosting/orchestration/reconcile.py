@@ -76,11 +76,11 @@ def reconcile_all() -> None:
     versions = list(Version.objects.filter(
         Q(pk__in=[vid for vid in by_version if vid is not None])
         | Q(deleted_at__isnull=True, status__in=SERVING)
-        | Q(status=VersionStatus.DELETING) | Q(instances__isnull=False))
-        .distinct().select_related("service__tenant"))
+        | Q(status=VersionStatus.DELETING) | Q(pk__in=Instance.objects.values("version_id")))
+        .select_related("service__tenant"))
     rows = _rows_by_version([v.pk for v in versions])
-    seen.look_up([instances.engine_name(row) for group in rows.values() for row in group.values()
-                  if row.container_id])
+    seen.look_up({instances.engine_name(row): (vid, row.container_id) for vid, group in rows.items()
+                  for row in group.values() if row.container_id})
     by_version = seen.by_version()
     plans = []
     for version in versions:
@@ -97,8 +97,8 @@ def reconcile_all() -> None:
             seen.replace_version(version.pk, plan.by_name)
             plan.due = _due_probes(plan, timezone.now(), fleet=True)
             plans.append(plan)
-    for name in _probe_all(runtime, plans):
-        seen.refresh(name)  # a failed probe: has it exited? the next pass replaces it
+    for item in _probe_all(runtime, plans):
+        seen.refresh(item)  # a failed probe: has it exited? the next pass replaces it
     changed = any([_finish(plan) for plan in plans])
     if seen.fresh:
         _remove_orphans(runtime, by_version, {v.pk for v in versions})
@@ -150,6 +150,7 @@ def _plan(version: Version, observed: list[Observed], rows: dict[int, Instance],
         row, item, started = _ensure_one(version, runtime, rows.get(ordinal), by_name.get(name), ordinal)
         rows[ordinal], by_name[name] = row, item
         plan.changed |= started
+    plan.by_name = {name: by_name[name] for name in wanted}  # the extra ones are gone
     return plan
 
 
@@ -233,9 +234,9 @@ def _due_probes(plan: Plan, now: datetime, fleet: bool) -> list[tuple[Instance, 
     return due
 
 
-def _probe_all(runtime: Runtime, plans: list[Plan]) -> list[str]:
+def _probe_all(runtime: Runtime, plans: list[Plan]) -> list[Observed]:
     """Probe every due instance of the pass in one pool; results land on the plans.
-    Returns the engine names of the instances whose probe failed."""
+    Returns the instances whose probe failed."""
     work = [(plan, row, item) for plan in plans for row, item in plan.due]
     if not work:
         return []
@@ -252,7 +253,7 @@ def _probe_all(runtime: Runtime, plans: list[Plan]) -> list[str]:
         probes.took(row.pk)
         plan.changed |= _apply_probe(plan.version, row, result, timeout)
         if not result.ok:
-            failed.append(item.name)
+            failed.append(item)
     return failed
 
 

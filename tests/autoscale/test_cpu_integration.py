@@ -45,8 +45,10 @@ def test_a_busy_version_gets_one_more_instance_then_one_less(
     settings.AUTOSCALE_COOLDOWN_SECONDS = 1
     settings.HEALTH_CHECK_TIMEOUT_SECONDS = 0.5
     push_test_image("alpha/testservice", "v1", image="cpuburn")
+    # max 2: on a loaded host one CPU sample of the burning container can read above its
+    # limit, and an honest policy then asks for a third; the bound is what must hold.
     version = new_version(world["svc"], resource_spec="c0.25-m0.5", min_replicas=1,
-                          max_replicas=3, cpu_target=60, traffic_policy="open_full")
+                          max_replicas=2, cpu_target=60, traffic_policy="open_full")
     deploy_now(version.pk)
     assert Version.objects.get(pk=version.pk).status == "normal"
 
@@ -59,4 +61,6 @@ def test_a_busy_version_gets_one_more_instance_then_one_less(
 
     down = run_until(version.pk, lambda v: v.desired_instances == 1)
     assert down.events.filter(kind="scale", message__contains="2 → 1").exists()
-    assert not down.events.filter(kind="scale", message__contains="2 → 3").exists()
+    first_scale = down.events.filter(kind="scale").order_by("pk").first()
+    assert "1 → 2" in first_scale.message  # one more, not a jump
+    assert not down.events.filter(kind="scale", message__contains="→ 3").exists()

@@ -46,7 +46,7 @@ def test_a_token_deploys_a_version_and_reads_its_logs(live_server, live_world, p
     services = http.get(f"{http.base}/services/", timeout=10)
     service = next(s for s in services.json()["results"] if s["name"] == "testservice")
     tags = http.get(f"{http.base}/services/{service['id']}/tags/", timeout=10).json()
-    assert tags["tags"] == ["v1"]
+    assert "v1" in tags["tags"]  # other tests of the session push to this repository too
 
     created = http.post(f"{http.base}/versions/", timeout=10, json={
         "service": service["id"], "image_tag": "v1", "port": 8080, "traffic_policy": "open_full",

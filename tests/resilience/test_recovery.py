@@ -15,21 +15,21 @@ from hosting.orchestration import lease
 from tests.base import deploy_now
 from tests.resilience.conftest import wait_for
 from tests.runtime.conftest import new_version
+from tests.servers.podman import version_filter
 
 pytestmark = pytest.mark.integration
 REPO = "alpha/testservice"
 
 
-def listed(podman, label: str) -> list[dict]:
-    """{"id", "name", "state"} of the containers with `label`, in one listing (no inspect
-    per container, which would race with the reconcile loop replacing one)."""
+def listed(podman, filters: dict) -> list[dict]:
+    """{"id", "name", "state"} of the containers matching `filters`, in one listing (no
+    inspect per container, which would race with the reconcile loop replacing one)."""
     return [{"id": c["Id"], "name": c["Names"][0].lstrip("/"), "state": c["State"]}
-            for c in podman.api.containers(all=True, filters={"label": [
-                label, f"hosting.namespace={settings.RUNTIME_NAMESPACE}"]})]
+            for c in podman.api.containers(all=True, filters=filters)]
 
 
 def labelled(podman, version) -> list[dict]:
-    return listed(podman, f"hosting.version={version.pk}")
+    return listed(podman, version_filter(version))
 
 
 def ids(podman, version) -> dict[str, str]:
@@ -38,7 +38,7 @@ def ids(podman, version) -> dict[str, str]:
 
 def namespace_containers(podman) -> set[str]:
     """Every container of this test run (a duplicate or an orphan would show up here)."""
-    return {c["name"] for c in listed(podman, f"hosting.namespace={settings.RUNTIME_NAMESPACE}")}
+    return {c["name"] for c in listed(podman, {"label": f"hosting.namespace={settings.RUNTIME_NAMESPACE}"})}
 
 
 def settled(version) -> bool:

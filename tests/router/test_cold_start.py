@@ -3,13 +3,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.conf import settings
 
 from hosting.domain.traffic import set_traffic
 from hosting.models import InstanceStart, Version
 from hosting.orchestration import phases
 from tests.base import deploy_now, wait_for
 from tests.runtime.conftest import new_version
+from tests.servers.podman import version_filter
 
 pytestmark = pytest.mark.integration
 BODY = b"hosting testimage httpd ok"
@@ -64,7 +64,7 @@ def test_twenty_concurrent_first_requests_start_one_instance(asleep, router, act
     assert all(BODY in body for _, body, _ in answers)
     assert activator.wakes == 1
     assert asleep.events.filter(kind="scale").count() == 1
-    assert len(podman.containers.list(filters={"label": [f"hosting.version={asleep.pk}", f"hosting.namespace={settings.RUNTIME_NAMESPACE}"]})) == 1
+    assert len(podman.containers.list(filters=version_filter(asleep))) == 1
 
 
 def test_a_cold_starts_phases_add_up_to_its_measured_total(asleep_with_delay, router, activator):

@@ -3,7 +3,6 @@ while suspended and a fresh one answers after the restore through `adjusting`.""
 import urllib.request
 
 import pytest
-from django.conf import settings
 
 from hosting.domain import billing
 from hosting.domain.traffic import set_traffic
@@ -11,6 +10,7 @@ from hosting.models import Version
 from hosting.orchestration import reconcile
 from tests.base import deploy_now, wait_for
 from tests.runtime.conftest import new_version
+from tests.servers.podman import version_filter
 
 pytestmark = pytest.mark.integration
 REPO = "alpha/testservice"
@@ -23,7 +23,7 @@ def sent(task_sends):
 
 
 def labelled(podman, version) -> list:
-    return podman.containers.list(all=True, filters={"label": [f"hosting.version={version.pk}", f"hosting.namespace={settings.RUNTIME_NAMESPACE}"]})
+    return podman.containers.list(all=True, filters=version_filter(version))
 
 
 def get(port: int) -> str:

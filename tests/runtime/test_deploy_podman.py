@@ -4,13 +4,13 @@ import urllib.request
 import uuid
 
 import pytest
-from django.conf import settings
 
 from hosting.domain.versions import delete_version
 from hosting.models import InstanceStart, Version
 from hosting.orchestration import deploy, logs, observe, reconcile
 from tests.base import deploy_now, wait_for
 from tests.runtime.conftest import new_version
+from tests.servers.podman import version_filter
 
 pytestmark = pytest.mark.integration
 REPO = "alpha/testservice"
@@ -29,7 +29,7 @@ def platform(world, podman, registry_server, push_test_image, no_broker, setting
 
 
 def labelled(podman, version) -> list:
-    return podman.containers.list(all=True, filters={"label": [f"hosting.version={version.pk}", f"hosting.namespace={settings.RUNTIME_NAMESPACE}"]})
+    return podman.containers.list(all=True, filters=version_filter(version))
 
 
 def deployed(svc, **config) -> Version:

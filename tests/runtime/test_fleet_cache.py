@@ -66,3 +66,17 @@ def test_orphans_wait_for_the_next_listing(svc, mem, cached, settings):
     settings.RECONCILE_FULL_LIST_SECONDS = 0
     reconcile.reconcile_all()
     assert not mem.instances and cached["observe"] == 2
+
+
+def test_an_instance_replaced_elsewhere_is_inspected_again(svc, mem, cached):
+    version = deployed(svc, mem)
+    reconcile.reconcile_all()  # the listing
+    (name,) = mem.instances
+    mem.kill(name)
+    reconcile.converge(version.pk)  # another process replaces it (it lists that version)
+    cached["get"].clear()
+    listings = cached["observe"]
+    reconcile.reconcile_all()
+    assert cached["observe"] == listings and cached["get"] == [name]
+    row = version.instances.get()
+    assert row.ready and row.health_failures == 0

@@ -83,3 +83,15 @@ def test_a_status_parameter_reads_as_the_seeds_label():
 def test_an_unknown_code_is_refused_when_written():
     with pytest.raises(KeyError, match="unknown reason code"):
         reasons.reason("no.such.code")
+
+
+def test_a_scaling_event_reads_in_both_languages(svc, mem):
+    from hosting.domain import scaling
+
+    version = deployed(svc, mem, min_replicas=0, max_replicas=3, traffic_policy="open_full")
+    scaling.set_desired(version, 2, reasons.reason("scale.cpu_over", cpu=75, target=60))
+    event = version.events.filter(kind="scale").last()
+    with translation.override("en"):
+        assert event.text == "Instances 1 → 2: CPU 75% over the 60% target"
+    with translation.override("zh-hans"):
+        assert event.text == "实例数 1 → 2：CPU 75% 超过目标 60%"

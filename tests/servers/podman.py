@@ -53,6 +53,14 @@ class PodmanEngine:
                 pass
 
 
+def version_filter(version) -> dict:
+    """Docker API filters for `version`'s containers made by this test session: version
+    ids repeat between sessions (and other runs share the engine), namespaces do not."""
+    from django.conf import settings
+    return {"label": [f"{NAMESPACE_LABEL}={settings.RUNTIME_NAMESPACE}",
+                      f"hosting.version={version.pk}"]}
+
+
 def start_service(socket: Path) -> None:
     subprocess.run([str(SERVICE_SCRIPT), "start", str(socket)], check=True,
                    capture_output=True, text=True, timeout=60)

@@ -134,14 +134,15 @@ def web_enqueues_to(broker_url: str) -> Iterator[None]:
         app.conf.broker_write_url = previous
 
 
-def start_worker(workdir: Path, broker_url: str) -> Worker:
+def start_worker(workdir: Path, broker_url: str, deploy_concurrency: int = 3) -> Worker:
     """Two processes, one per queue: control work never waits behind a deploy."""
     env = worker_env(broker_url)
     control = _spawn(workdir / "worker.log", env, ["-B", "--schedule", str(workdir / "celerybeat-schedule"),
                                                     "-Q", "control", "--concurrency", "2",
                                                     "--hostname", f"control-{os.getpid()}@%h"])
     deploys = _spawn(workdir / "deploy-worker.log", env,
-                     ["-Q", "deploy", "--concurrency", "3", "--hostname", f"deploy-{os.getpid()}@%h"])
+                     ["-Q", "deploy", "--concurrency", str(deploy_concurrency),
+                      "--hostname", f"deploy-{os.getpid()}@%h"])
     worker = Worker(control, workdir / "worker.log", broker_url, deploys, workdir / "deploy-worker.log")
     _wait_ready(worker)
     return worker

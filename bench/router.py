@@ -8,6 +8,8 @@
 - cold_start_p50 / cold_start_p95: a request to the preview host of a version at 0
   instances → HAProxy → activator → converge → container → answer; cold_start_ratio
   against `podman run` of the same image to its first HTTP answer (goal: p50 ≤ 1 s).
+- cold_start_phase_<name>_p50 and cold_start_phase_sum(_ratio): the recorded phases of
+  the p50 cold start (bench/phases.py).
 
 Everything real and on loopback. The work runs in a child process (`python -m
 bench.router --child`) because it needs its own throwaway database and Django settings,
@@ -44,6 +46,7 @@ def run() -> list[tuple[str, float, str, float | None]]:
 
 def measure() -> list[tuple[str, float, str, float | None]]:
     from bench import deploy as deploy_bench
+    from bench import phases as phases_bench
 
     work = Path(tempfile.mkdtemp(prefix="bench-router-"))
     try:
@@ -53,8 +56,10 @@ def measure() -> list[tuple[str, float, str, float | None]]:
             raw = deploy_bench._measure_raw(env)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    p50, p95, raw50 = _percentile(cold, 0.5), _percentile(cold, 0.95), _percentile(raw, 0.5)
+    totals = [seconds for seconds, _ in cold]
+    p50, p95, raw50 = _percentile(totals, 0.5), _percentile(totals, 0.95), _percentile(raw, 0.5)
     return figures + [("cold_start_p50", p50, "s", p50 / raw50),
+                      *phases_bench.figures(cold),
                       ("cold_start_p95", p95, "s", None),
                       ("cold_start_raw_p50", raw50, "s", None)]
 
@@ -145,7 +150,9 @@ def _throughput(env, router) -> list[tuple[str, float, str, float | None]]:
             ("router_direct_latency_p50_ms", direct_p50, "ms", None)]
 
 
-def _cold_starts(env, router) -> list[float]:
+def _cold_starts(env, router) -> list[tuple[float, list[dict]]]:
+    """(seconds to the answer, recorded phases) per cold start."""
+    from bench.phases import recorded
     from hosting import router as router_module
     from hosting.domain import scaling
     from hosting.models import Version
@@ -160,7 +167,7 @@ def _cold_starts(env, router) -> list[float]:
         request = urllib.request.Request(url, headers={"Host": version.preview_host})
         with urllib.request.urlopen(request, timeout=60) as response:
             assert response.status == 200 and b"httpd ok" in response.read()
-        times.append(time.perf_counter() - began)
+        times.append((time.perf_counter() - began, recorded(version.pk, len(times) + 1)))
         scaling.set_desired(Version.objects.get(pk=version.pk), 0, "bench: back to sleep")
         reconcile.converge(version.pk)
         router_module.sync()

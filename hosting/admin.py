@@ -18,6 +18,7 @@ from hosting.models import (
     ApiToken,
     Application,
     Instance,
+    InstanceStart,
     Membership,
     Project,
     Service,
@@ -244,6 +245,20 @@ class InstanceAdmin(admin.ModelAdmin):
     list_filter = ["status", "ready"]
     search_fields = ["name", "container_id", "version__name"]
     readonly_fields = ["version", "ordinal", "name"]
+
+
+@admin.register(InstanceStart)
+class InstanceStartAdmin(admin.ModelAdmin):
+    """Read only: the platform records starts (hosting/orchestration/phases.py)."""
+
+    list_display = ["started_at", "instance_name", "version", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["instance_name", "container_id", "version__name"]
+    readonly_fields = ["version", "ordinal", "instance_name", "container_id", "kind",
+                       "started_at", "phases"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(VersionEvent)

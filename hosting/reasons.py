@@ -69,6 +69,11 @@ TEXTS = {
                                       "after a recharge."),
     "billing.recharged": gettext_noop("Recharged: restoring the version (%(count)d instance(s), then "
                                       "health checks)."),
+    "instance.phases": gettext_noop("Instance %(instance)s is ready %(total).2f s after its start "
+                                    "began; the longest phase: %(phase)s, %(seconds).2f s."),
+    "instance.cold_start": gettext_noop("Cold start of %(instance)s: first byte %(first_byte).2f s after "
+                                        "the request arrived; the longest phase: %(phase)s, "
+                                        "%(seconds).2f s."),
     "scale.changed": gettext_noop("Instances %(before)d → %(after)d: %(why)s"),
     "scale.saturated": gettext_noop("Saturated: %(why)s; no instance can be added."),
     "scale.unsaturated": gettext_noop("No longer saturated."),

@@ -201,6 +201,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Instance and its detail (with `start`) share one status enum; Version has its own.
+    "ENUM_NAME_OVERRIDES": {"InstanceStatusEnum": "hosting.status.InstanceStatus"},
 }
 # The shared cache (API throttling counts) lives in Redis, so every web worker sees one count.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from console import charts, nav, platform
+from console import charts, nav, platform, timeline
 from console.responses import go, render
 from console.tenancy import console_view
 from hosting import catalogue
@@ -22,7 +22,7 @@ def _version(request, pk: int) -> Version:
 def _live_context(version: Version) -> dict:
     return {"version": version, "instances": list(version.instances.order_by("ordinal")),
             "events": list(version.events.order_by("-created", "-id")[:50]),
-            "busy": version.status in IN_PROGRESS}
+            "busy": version.status in IN_PROGRESS, "starts": timeline.for_version(version)}
 
 
 @require_GET

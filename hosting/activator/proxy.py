@@ -1,4 +1,6 @@
 """Forward one held request to a ready instance and stream the answer back."""
+from collections.abc import Callable
+
 from aiohttp import ClientSession, web
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection, never forwarded.
@@ -11,7 +13,8 @@ def forwardable(headers) -> dict[str, str]:
 
 
 async def proxy(request: web.Request, client: ClientSession,
-                address: tuple[str, int]) -> web.StreamResponse:
+                address: tuple[str, int],
+                on_first_byte: Callable[[int], object] | None = None) -> web.StreamResponse:
     """Same method, path, query, headers and body; the response is streamed, not buffered."""
     host, port = address
     url = f"http://{host}:{port}{request.rel_url}"
@@ -21,6 +24,8 @@ async def proxy(request: web.Request, client: ClientSession,
         response = web.StreamResponse(status=upstream.status, reason=upstream.reason,
                                       headers=forwardable(upstream.headers))
         await response.prepare(request)
+        if on_first_byte:  # the status line and headers are on their way to the client
+            on_first_byte(upstream.status)
         async for chunk in upstream.content.iter_any():
             await response.write(chunk)
         await response.write_eof()

@@ -97,6 +97,18 @@ def converge(version_id: int) -> None:
         log.exception("activator: direct converge of version %s failed", version_id)
 
 
+def report_cold_start(version_id: int, arrived: float, woke: float, first_byte: float,
+                      status: int | None = None) -> None:
+    """The activator's timings of a request that waited for a wake (phases.cold_start)."""
+    close_old_connections()
+    try:
+        from hosting.orchestration import phases
+
+        phases.cold_start(version_id, arrived, woke, first_byte, status)
+    except Exception:  # an observation: a failure here never touches the request
+        log.exception("activator: recording the cold start of version %s failed", version_id)
+
+
 def sync_router() -> None:
     close_old_connections()
     try:

@@ -12,6 +12,7 @@ from hosting.models import (
     ApiToken,
     Application,
     Instance,
+    InstanceStart,
     LogEntry,
     MetricSample,
     Project,
@@ -21,6 +22,7 @@ from hosting.models import (
     Version,
     VersionEvent,
 )
+from hosting.orchestration import phases
 from hosting.status import VersionStatus
 
 
@@ -296,6 +298,45 @@ class InstanceSerializer(serializers.ModelSerializer):
                   "host_port", "exit_code", "message", "cpu_percent", "memory_bytes",
                   "health_failures", "created", "started", "stopped"]
         read_only_fields = fields
+
+
+class PhaseSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="resolve, pull, wake, create, start, delay, health, proxy")
+    began = serializers.FloatField(help_text="Unix seconds")
+    ended = serializers.FloatField(help_text="Unix seconds")
+    seconds = serializers.SerializerMethodField()
+    detail = serializers.DictField(help_text="pull: bytes, cached; wake: call_seconds; ...")
+
+    def get_seconds(self, phase: dict) -> float:
+        return round(phase["ended"] - phase["began"], 4)
+
+
+class InstanceStartSerializer(serializers.ModelSerializer):
+    """Where the start of the instance's current container spent its time."""
+
+    phases = PhaseSerializer(many=True)
+    total_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = InstanceStart
+        fields = ["kind", "started_at", "total_seconds", "phases"]
+        read_only_fields = fields
+
+    def get_total_seconds(self, start: InstanceStart) -> float:
+        return phases.total(start.phases)
+
+
+class InstanceDetailSerializer(InstanceSerializer):
+    start = serializers.SerializerMethodField()
+
+    class Meta(InstanceSerializer.Meta):
+        fields = [*InstanceSerializer.Meta.fields, "start"]
+        read_only_fields = fields
+
+    @extend_schema_field(InstanceStartSerializer(allow_null=True))
+    def get_start(self, instance: Instance) -> dict | None:
+        start = phases.latest(instance)
+        return InstanceStartSerializer(start).data if start else None
 
 
 class ShareSerializer(serializers.Serializer):

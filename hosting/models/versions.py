@@ -76,6 +76,10 @@ class Version(models.Model):
     # restarts anything overdue, so a lost message only delays.
     deploy_phase = models.CharField(max_length=20, blank=True, editable=False)
     next_check_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    # The deploy's image phases (resolve, pull) as {name, began, ended, detail}: they
+    # happen once per version, before any instance exists; each deploy-time start copies
+    # them (hosting/orchestration/phases.py).
+    deploy_phases = models.JSONField(default=list, blank=True, editable=False)
 
     created = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True)

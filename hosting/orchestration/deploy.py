@@ -33,7 +33,7 @@ from django.utils import timezone
 from hosting import runtimes
 from hosting.domain import scaling, traffic
 from hosting.models import Instance, TrafficPolicy, Version
-from hosting.orchestration import health, images, instances, lease
+from hosting.orchestration import health, images, instances, lease, phases
 from hosting.reasons import Reason, reason
 from hosting.runtimes import specs
 from hosting.runtimes.base import ImagePullFailed, Runtime, RuntimeFailure
@@ -132,12 +132,14 @@ def resolve_image(version: Version, runtime: Runtime) -> Later:
     if version.image_digest:
         return None
     repository = version.service.repository
+    began = time.time()
     try:
         digest = images.resolve_digest(repository, version.image_tag)
     except images.ImageProblem as exc:
         raise DeployFailure(exc.reason, _image_reason(exc.reason, version), str(exc)) from exc
     updated = Version.objects.filter(pk=version.pk, image_digest="").update(image_digest=digest)
     version.image_digest = digest if updated else Version.objects.get(pk=version.pk).image_digest
+    phases.deploy_step(version, "resolve", began, tag=version.image_tag)
     version.record("deploy:resolve", reason("deploy.resolved", tag=version.image_tag,
                                             digest=version.image_digest))
     return None
@@ -146,13 +148,15 @@ def resolve_image(version: Version, runtime: Runtime) -> Later:
 def pull_image(version: Version, runtime: Runtime) -> Later:
     ref = version.image_ref
     if runtime.has_image(ref):
+        phases.deploy_step(version, "pull", time.time(), cached=True)
         version.record("deploy:pull", reason("deploy.image_present"))
         return None
-    began = time.monotonic()
+    began, wall = time.monotonic(), time.time()
     try:
         lease.holding(version.pk, runtime.pull, ref, images.pull_auth(version.service.repository))
     except ImagePullFailed as exc:
         raise DeployFailure(exc.reason, _image_reason(exc.reason, version), str(exc)) from exc
+    phases.deploy_step(version, "pull", wall, cached=False, bytes=runtime.image_size(ref))
     version.record("deploy:pull", reason("deploy.pulled", seconds=time.monotonic() - began))
     return None
 
@@ -237,6 +241,7 @@ def _check_one(version: Version, runtime: Runtime, instance: Instance) -> Later:
     result = runtime.probe(observed, version.port, health.attempt_window())
     elapsed = (timezone.now() - began).total_seconds()
     if result.ok:
+        phases.ready(version, instance)
         instance.ready, instance.status, instance.health_failures = True, InstanceStatus.RUNNING, 0
         instance.save(update_fields=["ready", "status", "health_failures"])
         version.record("deploy:health", reason("deploy.healthy", instance=name, status=result.status,

@@ -7,11 +7,12 @@ instance's last log lines before the container goes.
 from __future__ import annotations
 
 import logging
+import time
 
 from django.utils import timezone
 
 from hosting.models import Instance, Version
-from hosting.orchestration import logs
+from hosting.orchestration import logs, phases
 from hosting.reasons import Reason, reason
 from hosting.runtimes import specs
 from hosting.runtimes.base import Observed, Runtime
@@ -24,10 +25,13 @@ LAST_LINES = 20
 def start(runtime: Runtime, version: Version, ordinal: int) -> tuple[Instance, Observed]:
     """Ensure the container for (version, ordinal) runs and its row says so."""
     spec = specs.instance_spec(version, ordinal)
+    began = time.time()
     observed = runtime.ensure(spec)
+    ended = time.time()
     instance, _created = Instance.objects.get_or_create(
         version=version, ordinal=ordinal, defaults={"name": spec.instance_name})
-    if instance.container_id != observed.id:  # a new container: fresh health and cursors
+    fresh = instance.container_id != observed.id
+    if fresh:  # a new container: fresh health and cursors
         instance.container_id = observed.id
         instance.ready = False
         instance.health_failures = 0
@@ -39,6 +43,8 @@ def start(runtime: Runtime, version: Version, ordinal: int) -> tuple[Instance, O
     instance.status = InstanceStatus.STARTING if observed.running else InstanceStatus.FAILED
     instance.exit_code = observed.exit_code
     instance.save()
+    if fresh:
+        phases.started(version, instance, observed, began, ended)
     return instance, observed
 
 

@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from hosting import enqueue, runtimes
 from hosting.models import Instance, Version
-from hosting.orchestration import deploy, fleet, health, instances, lease, logs
+from hosting.orchestration import deploy, fleet, health, instances, lease, logs, phases
 from hosting.orchestration.turns import Turns
 from hosting.reasons import reason
 from hosting.runtimes import specs
@@ -299,6 +299,8 @@ def _next_look(plan: Plan) -> datetime | None:
 
 
 def _mark(row: Instance, ready: bool) -> None:
+    if ready and not row.ready:
+        phases.ready(row.version, row)
     row.ready, row.health_failures, row.status = ready, 0, InstanceStatus.RUNNING
     row.save(update_fields=["ready", "health_failures", "status"])
 

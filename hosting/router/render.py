@@ -39,6 +39,9 @@ NAME_HEADER = "X-Hosting-Server"
 TIMINGS_RING = "timings"
 TIMINGS_RING_BYTES = 1 << 20
 TIMINGS_FORMAT = "%pid %rt %b %s %ST %Ta"
+# When the router received the request (`t=<Unix milliseconds>`, the common convention):
+# a cold start's phases begin there, not when the activator got round to it.
+START_HEADER = "X-Request-Start"
 
 
 def slot_count(version: VersionRoute) -> int:
@@ -156,6 +159,7 @@ defaults
 frontend router
     bind {ends.listen_host}:{ends.listen_port}
     http-request del-header {NAME_HEADER}
+    http-request set-header {START_HEADER} t=%[date(0,ms)]
     use_backend %[req.hdr(host),field(1,:),lower,map({ends.map_file},no_route)]
 
 backend no_route

@@ -47,6 +47,7 @@ class Observed:
     oom_killed: bool = False
     error: str = ""
     started_at: datetime | None = None
+    created_at: datetime | None = None  # when the engine made it (before it started)
     finished_at: datetime | None = None
 
     @property
@@ -168,6 +169,10 @@ class Runtime(abc.ABC):
     @abc.abstractmethod
     def probe(self, observed: Observed, port: int, timeout: float) -> ProbeResult:
         """One HTTP GET / to the instance's service port."""
+
+    def image_size(self, image_ref: str) -> int | None:
+        """The image's size in bytes if the engine tells it (the pull phase shows it)."""
+        return None
 
     def listening_ports(self, name: str) -> list[int] | None:
         """TCP ports something listens on inside the instance, if it can be told cheaply."""

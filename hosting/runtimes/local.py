@@ -133,6 +133,12 @@ class LocalRuntime(Runtime):
         if not self.has_image(image_ref):
             raise ImagePullFailed(f"The image {image_ref} could not be pulled.", "not_found")
 
+    def image_size(self, image_ref: str) -> int | None:
+        try:
+            return int(self.client.images.get(image_ref).attrs.get("Size") or 0) or None
+        except (ImageNotFound, NotFound, APIError, ValueError):
+            return None
+
     # Instances --------------------------------------------------------------------
     def ensure(self, spec: InstanceSpec) -> Observed:
         existing = self._container(spec.name)
@@ -388,6 +394,7 @@ class LocalRuntime(Runtime):
             oom_killed=bool(state.get("OOMKilled")),
             error=state.get("Error") or "",
             started_at=parse_time(state.get("StartedAt")),
+            created_at=parse_time(attrs.get("Created")) if isinstance(attrs.get("Created"), str) else None,
             finished_at=parse_time(state.get("FinishedAt")),
         )
 

@@ -86,7 +86,7 @@ class MemoryRuntime(Runtime):
         observed = Observed(name=spec.name, id=f"mem{next(self._ids)}", state=state,
                             labels=dict(spec.labels), host_port=next(self._ports),
                             exit_code=code, oom_killed=behaviour.oom,
-                            started_at=datetime.now(UTC))
+                            started_at=datetime.now(UTC), created_at=datetime.now(UTC))
         self.instances[spec.name] = _Instance(spec, observed, behaviour)
         return observed
 

@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hosting.models import Instance, LogEntry, MetricSample, Version
+from hosting.models import Instance, InstanceStart, LogEntry, MetricSample, Version
+from hosting.orchestration import phases
 from hosting.status import InstanceStatus, VersionStatus
 from tests.base import make_version
 
@@ -175,3 +176,27 @@ def test_the_browsable_api_works_with_a_console_session(client, world, svc):
     response = strict.post(URL, {"service": svc.pk, "image_tag": "v1"}, content_type="application/json")
     assert response.status_code == 403
     assert svc.versions.count() == 0
+
+
+def test_an_instance_shows_where_its_start_spent_its_time(alice, svc):
+    version = make_version(svc)
+    instance = Instance.objects.create(version=version, ordinal=0, container_id="c0ffee",
+                                       name=Instance.name_for(version, 0))
+    InstanceStart.objects.create(
+        version=version, ordinal=0, instance_name=instance.name, container_id="c0ffee",
+        kind="cold", phases=[phases.phase("wake", 100.0, 100.01), phases.phase("create", 100.01, 100.06),
+                             phases.phase("proxy", 100.06, 100.21, status=200)])
+    body = alice.get(f"/api/v1/instances/{instance.pk}/").json()
+    assert body["start"]["kind"] == "cold"
+    assert body["start"]["total_seconds"] == pytest.approx(0.21)
+    assert [(p["name"], p["seconds"]) for p in body["start"]["phases"]] == [
+        ("wake", 0.01), ("create", 0.05), ("proxy", 0.15)]
+    assert body["start"]["phases"][-1]["detail"] == {"status": 200}
+
+
+def test_an_instance_whose_start_was_not_seen_has_no_start(alice, svc):
+    version = make_version(svc)
+    instance = Instance.objects.create(version=version, ordinal=0, container_id="adopted",
+                                       name=Instance.name_for(version, 0))
+    assert alice.get(f"/api/v1/instances/{instance.pk}/").json()["start"] is None
+    assert "start" not in alice.get("/api/v1/instances/").json()["results"][0]

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from hosting.domain.versions import delete_version
-from hosting.models import Version
+from hosting.models import InstanceStart, Version
 from hosting.orchestration import deploy, logs, observe, reconcile
 from tests.base import deploy_now, wait_for
 from tests.runtime.conftest import new_version
@@ -77,6 +77,10 @@ def test_it_pulls_an_image_the_host_does_not_have(platform, podman, push_test_im
                                                 capture_output=True))
     assert version.status == "normal", version.latest_error()
     assert "pulled" in version.events.get(kind="deploy:pull").message
+    start = InstanceStart.objects.get(version=version)  # the pull is part of the start
+    assert [p["name"] for p in start.phases] == ["resolve", "pull", "create", "start", "health"]
+    assert start.phases[1]["detail"]["cached"] is False
+    assert start.phases[1]["detail"]["bytes"] > 0  # Podman tells the image's size
 
 
 @pytest.mark.parametrize("image, tag, words", [

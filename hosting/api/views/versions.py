@@ -22,6 +22,7 @@ from hosting.api.filters import InstanceFilter, VersionFilter
 from hosting.api.parsers import PairsJSONParser
 from hosting.api.serializers import (
     EventSerializer,
+    InstanceDetailSerializer,
     InstanceSerializer,
     LogLineSerializer,
     MetricSampleSerializer,
@@ -189,6 +190,10 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     serializer_class = InstanceSerializer
     queryset = Instance.objects.select_related("version")
+
+    def get_serializer_class(self):
+        """The detail adds `start`: the phases of the current container's start."""
+        return InstanceDetailSerializer if self.action == "retrieve" else InstanceSerializer
     tenant_lookup = "version__tenant_id"
     filterset_class = InstanceFilter
     ordering_fields = ["id", "name", "created", "status", "ordinal"]

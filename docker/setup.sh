@@ -58,6 +58,10 @@ REDIS_PASSWORD=$redis_password
 REDIS_URL=redis://:$redis_password@127.0.0.1:$redis_port/0
 DOCKER_HOST=unix:///run/hosting/engine.sock
 RUNTIME_BACKEND=local
+# The tenant firewall (hosting/runtimes/firewall.py) writes the host's iptables, which the
+# platform's unprivileged containers cannot: tenants keep their own networks, unfenced
+# from the host. Run the deploy worker as root with NET_ADMIN to turn it on.
+TENANT_FIREWALL=${TENANT_FIREWALL:-0}
 RUNTIME_NAMESPACE=${RUNTIME_NAMESPACE:-hosting}
 ENV
 echo "$out"

@@ -76,6 +76,9 @@ def _run(version_id: int, version: Version, runtime: Runtime) -> None:
         remove(version_id)
     except DeployFailure as failure:
         _fail(version_id, runtime, failure)
+    except ImagePullFailed as exc:  # the Kubernetes backend: the node's pull failed
+        _fail(version_id, runtime, DeployFailure(exc.reason, _image_message(exc.reason, version),
+                                                 str(exc)))
     except RuntimeFailure as exc:
         _fail(version_id, runtime, DeployFailure("engine", str(exc)))
     else:
@@ -130,7 +133,7 @@ def start_instances(version: Version, runtime: Runtime) -> None:
         instance, observed = instances.start(runtime, version, ordinal)
         _check_not_deleted(version.pk)
         version.record("deploy:start", f"Instance {instance.name} started "
-                                       f"(port {version.port} published on 127.0.0.1:{observed.host_port}).")
+                                       f"(port {version.port} reachable on {observed.host_ip}:{observed.host_port}).")
 
 
 def wait_initial_delay(version: Version, runtime: Runtime) -> None:
@@ -262,6 +265,7 @@ def remove(version_id: int) -> None:
         _remove_instances(version, runtime)
     for observed in runtime.observe(specs.version_selector(version_id)):
         runtime.remove(observed.name)
+    runtime.release(version_id)
     if version is not None and version.status == VersionStatus.DELETING:
         version.set_status(VersionStatus.DELETED, "Instances removed; the version is deleted.")
     sync_router()

@@ -37,6 +37,9 @@ class Observed:
     state: str  # created, running, exited, paused, ...
     labels: dict[str, str] = field(default_factory=dict)
     host_port: int | None = None
+    # Where host_port is reached from the platform's host: loopback for a published
+    # container port, the pod IP on Kubernetes (the node bridge routes it).
+    host_ip: str = "127.0.0.1"
     exit_code: int | None = None
     oom_killed: bool = False
     error: str = ""
@@ -139,4 +142,9 @@ class Runtime(abc.ABC):
 
     def listening_ports(self, name: str) -> list[int] | None:
         """TCP ports something listens on inside the instance, if it can be told cheaply."""
+        return None
+
+    def release(self, version_id: int) -> None:
+        """Drop what the engine keeps per version once its instances are gone (the
+        Kubernetes backend's Deployment and env Secret); containers keep nothing."""
         return None

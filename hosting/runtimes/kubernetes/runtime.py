@@ -130,7 +130,7 @@ class KubernetesRuntime(Runtime):
         """The pull credential is short-lived: rewritten when older than half its life."""
         from hosting.orchestration import images
 
-        key = f"{version.service.tenant_id}/{version.service_id}"
+        key = f"{names.namespace(version.service.tenant_id)}/{version.service_id}"
         if time.monotonic() - self._pull_refreshed.get(key, -1e9) < settings.KUBERNETES_PULL_REFRESH_SECONDS:
             return
         auth = images.pull_auth(version.service.repository)

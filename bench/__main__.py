@@ -8,7 +8,7 @@ import importlib
 import os
 import sys
 
-MODULES = ["deploy", "router", "api"]
+MODULES = ["deploy", "router", "api", "k8s"]
 
 
 def main(argv: list[str]) -> int:

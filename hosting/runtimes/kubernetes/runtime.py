@@ -108,7 +108,13 @@ class KubernetesRuntime(Runtime):
             return self._remember(bound)
         self.apply_version(version)
         pod = self._bind_free_pod(ns, version, ordinal, spec.name)
-        return self._remember(self._wait_started(ns, pod["metadata"]["name"], version))
+        self._remember(pod | {"metadata": {**pod["metadata"], "annotations": {
+            **(pod["metadata"].get("annotations") or {}), status.ANNOTATION_NAME: spec.name}}})
+        try:
+            return self._wait_started(ns, pod["metadata"]["name"], version)
+        except RuntimeFailure:
+            self.remove(spec.name)  # like a container that failed to start: nothing stays
+            raise
 
     def apply_version(self, version) -> None:
         """Namespace objects, pull secret, env secret and the Deployment; each written

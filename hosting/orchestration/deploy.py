@@ -109,6 +109,9 @@ def resolve_image(version: Version, runtime: Runtime) -> None:
 
 def pull_image(version: Version, runtime: Runtime) -> None:
     ref = version.image_ref
+    if runtime.pulls_on_start:
+        version.record("deploy:pull", "The nodes pull the image when its pods start.")
+        return
     if runtime.has_image(ref):
         version.record("deploy:pull", "The image is already on the host; no pull needed.")
         return

@@ -100,6 +100,10 @@ class EngineUnavailable(RuntimeFailure):
 class Runtime(abc.ABC):
     """What orchestration needs from an engine. Every call is idempotent."""
 
+    # The engine pulls by itself when an instance starts (Kubernetes nodes), so the
+    # deploy's pull phase has nothing to do and pull failures come from ensure().
+    pulls_on_start = False
+
     @abc.abstractmethod
     def has_image(self, image_ref: str) -> bool:
         """The image is already present, so the pull can be skipped."""

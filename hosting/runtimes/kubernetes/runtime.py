@@ -90,6 +90,8 @@ class KubernetesRuntime(Runtime):
             raise EngineUnavailable(f"The Kubernetes API does not answer: {exc}") from exc
 
     # Images: the nodes pull when a pod starts; failures come back in the pod status.
+    pulls_on_start = True
+
     def has_image(self, image_ref: str) -> bool:
         return False
 

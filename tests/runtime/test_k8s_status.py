@@ -95,6 +95,12 @@ def test_the_kubelet_summary_gives_cores_and_memory_per_pod():
     assert (usage.cpu_cores, usage.memory_bytes) == (0.25, 4096)
 
 
+def test_a_pod_without_a_cpu_rate_yet_reads_unknown():
+    summary = {"pods": [{"podRef": {"namespace": "n", "name": "p"},
+                         "containers": [{"cpu": {}, "memory": {"workingSetBytes": 1}}]}]}
+    assert metrics.pod_usage(summary)[("n", "p")].cpu_cores == -1.0
+
+
 def test_the_summary_is_read_once_per_node_for_many_pods():
     calls = []
     cache = metrics.SummaryCache(lambda node: calls.append(node) or {"pods": []})

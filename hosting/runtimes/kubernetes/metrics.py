@@ -14,15 +14,19 @@ CACHE_SECONDS = 2.0
 
 
 def pod_usage(summary: dict) -> dict[tuple[str, str], Usage]:
-    """(namespace, pod name) -> Usage of its containers, summed."""
+    """(namespace, pod name) -> Usage of its containers, summed; cpu_cores is -1 (unknown,
+    as the local engine's first sample) until the kubelet has a rate for every container."""
     result: dict[tuple[str, str], Usage] = {}
     for pod in summary.get("pods") or []:
         ref = pod.get("podRef") or {}
-        cores, memory = 0.0, 0
+        cores, memory, known = 0.0, 0, True
         for container in pod.get("containers") or []:
-            cores += ((container.get("cpu") or {}).get("usageNanoCores") or 0) / 1e9
+            nanos = (container.get("cpu") or {}).get("usageNanoCores")
+            known = known and nanos is not None
+            cores += (nanos or 0) / 1e9
             memory += (container.get("memory") or {}).get("workingSetBytes") or 0
-        result[(ref.get("namespace", ""), ref.get("name", ""))] = Usage(cores, int(memory))
+        usage = Usage(cores if known else -1.0, int(memory))
+        result[(ref.get("namespace", ""), ref.get("name", ""))] = usage
     return result
 
 

@@ -28,6 +28,9 @@ KINDS = {
 }
 
 
+OBJECT_RESPONSES = {code: "object" for code in (200, 201, 202)}
+
+
 def spec_hash(manifest: dict) -> str:
     body = {k: v for k, v in manifest.items() if k != "metadata"}
     meta = {k: v for k, v in manifest["metadata"].items() if k != "annotations"}
@@ -63,7 +66,7 @@ class Applier:
         return self.api.call_api(
             path, method, query_params=query or [], body=body,
             header_params={"Content-Type": content_type, "Accept": "application/json"},
-            response_type="object", auth_settings=["BearerToken"],
+            response_types_map=OBJECT_RESPONSES, auth_settings=["BearerToken"],
             _return_http_data_only=True, _preload_content=True)
 
     def get(self, path: str) -> dict | None:

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/hosting
 PYTEST_ARGS ?=
 
-.PHONY: run demo test test-sqlite test-postgres bench system services deps lint migrations-check
+.PHONY: run demo test test-sqlite test-postgres bench system services deps lint migrations-check cluster cluster-down cluster-status
 
 $(VENV)/.deps: requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -45,3 +45,15 @@ bench: system deps
 
 lint: deps
 	$(VENV)/bin/ruff check hosting console tests
+
+# The machine's single-node Kubernetes cluster (scripts/cluster/): built from
+# Kubernetes' Go modules on first use (~5 min), then started in a few seconds.
+cluster: system
+	@scripts/cluster/up.sh
+	@scripts/cluster/env.sh
+
+cluster-down:
+	@scripts/cluster/down.sh
+
+cluster-status:
+	@scripts/cluster/status.sh

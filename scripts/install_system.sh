@@ -17,8 +17,11 @@ set -eu
 # netavark, aardvark-dns, iptables and catatonit are podman's recommends that
 # matter here: without them --no-install-recommends can leave podman on the
 # CNI network backend, without port publishing rules or without --init.
+# etcd-server, containerd, containernetworking-plugins and conntrack run the
+# local Kubernetes cluster (scripts/cluster/, on their own sockets and ports).
 PACKAGES="podman runc docker-registry haproxy redis-server postgresql chromium busybox-static
 uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables catatonit gettext fonts-wqy-microhei wrk
+etcd-server containerd containernetworking-plugins conntrack
 ${HOSTING_EXTRA_PACKAGES:-}"
 INSECURE="${HOSTING_INSECURE_REGISTRY:-127.0.0.1}"
 
@@ -44,7 +47,7 @@ if [ -n "$missing" ]; then
     # instances on loopback with its own configs, so stop the system ones
     # when there is a service manager to ask (best effort, never fatal).
     if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-        for unit in docker-registry haproxy; do
+        for unit in docker-registry haproxy etcd; do
             case "$missing" in *"$unit"*)
                 systemctl disable --now "$unit" >/dev/null 2>&1 || true ;;
             esac

@@ -4,7 +4,8 @@ from django.db import connection
 from tests.base import make_world
 
 # Fixtures that start real servers on free loopback ports; each module has one owner.
-pytest_plugins = ["tests.servers.podman", "tests.servers.registry", "tests.servers.router", "tests.servers.worker", "tests.servers.browser"]
+pytest_plugins = ["tests.servers.podman", "tests.servers.registry", "tests.servers.router",
+                  "tests.servers.worker", "tests.servers.browser", "tests.servers.cluster"]
 
 
 @pytest.fixture

@@ -1,0 +1,41 @@
+# Shared settings of the local cluster scripts (sourced, not run).
+#
+# One cluster per machine: binaries in a cache keyed by version, state (certs,
+# etcd data, logs, pids) in one machine-wide directory, so every worktree and
+# clone of the repository shares the same cluster.
+#
+# Ports (all on 127.0.0.1; chosen away from the defaults so that a cluster or
+# etcd already on the machine does not collide):
+#   etcd client 12379, etcd peer 12380, kube-apiserver 16443,
+#   kubelet 20250 (healthz 20248), controller-manager 20257, scheduler 20259,
+#   containerd: its own socket under $STATE_DIR/run (not the system one).
+# Networks: pods 10.244.0.0/24 on bridge hosting-cni0, services 10.245.0.0/24.
+
+K8S_VERSION="$(awk '/^require k8s.io\/kubernetes /{print $3}' "$(dirname "${BASH_SOURCE[0]}")/go.mod")"
+CACHE_ROOT="${HOSTING_CLUSTER_CACHE:-/var/cache/hosting-cluster}"
+BIN_DIR="$CACHE_ROOT/$K8S_VERSION/bin"
+STATE_DIR="${HOSTING_CLUSTER_STATE:-/var/lib/hosting-cluster}"
+RUN_DIR="$STATE_DIR/run"
+LOG_DIR="$STATE_DIR/log"
+PKI_DIR="$STATE_DIR/pki"
+KUBECONFIG_ADMIN="$STATE_DIR/admin.kubeconfig"
+CONTAINERD_SOCK="$RUN_DIR/containerd.sock"
+NODE_NAME="hosting-node"
+ETCD_PORT=12379
+ETCD_PEER_PORT=12380
+APISERVER_PORT=16443
+KUBELET_PORT=20250
+KUBELET_HEALTHZ_PORT=20248
+CONTROLLER_MANAGER_PORT=20257
+SCHEDULER_PORT=20259
+POD_CIDR="10.244.0.0/24"
+# The bridge's own address: the node's InternalIP (the kubelet refuses a loopback
+# node IP), where the API server reaches the kubelet. Not on any outside interface.
+NODE_IP="10.244.0.1"
+SERVICE_CIDR="10.245.0.0/24"
+CNI_BRIDGE="hosting-cni0"
+PAUSE_IMAGE="localhost/hosting-pause:1"
+COMPONENTS="etcd containerd kube-apiserver kube-controller-manager kube-scheduler kubelet"
+
+say() { echo "cluster: $*" >&2; }
+fail() { echo "cluster: error: $*" >&2; exit 1; }

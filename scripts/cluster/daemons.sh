@@ -1,0 +1,207 @@
+# Helpers of up.sh, down.sh and status.sh (sourced after common.sh).
+#
+# Every component runs detached (its own session, stdin closed, log in
+# $LOG_DIR/<name>.log) with its pid in $RUN_DIR/<name>.pid; a pid counts as
+# ours only while /proc/<pid>/exe is still the binary we started, so a stale
+# pid file (reboot, crash) never makes us signal an unrelated process.
+
+kubectl() { "$BIN_DIR/kubectl" --kubeconfig="$KUBECONFIG_ADMIN" "$@"; }
+
+# pid_of NAME: the running component's pid, or nothing.
+pid_of() {
+    local file="$RUN_DIR/$1.pid" pid exe
+    [ -f "$file" ] || return 1
+    pid="$(cat "$file")"
+    exe="$(readlink "/proc/$pid/exe" 2>/dev/null)" || return 1
+    [ "$exe" = "$(cat "$RUN_DIR/$1.exe" 2>/dev/null)" ] || return 1
+    echo "$pid"
+}
+
+all_running() {
+    local name
+    for name in $COMPONENTS; do pid_of "$name" >/dev/null || return 1; done
+}
+
+node_ready() {
+    [ "$(kubectl get node "$NODE_NAME" \
+        -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+}
+
+# start NAME BINARY ARGS...: start it detached unless it already runs.
+start() {
+    local name="$1" binary
+    shift
+    pid_of "$name" >/dev/null && return 0
+    binary="$(command -v "$1")"
+    [ -f "$LOG_DIR/$name.log" ] && mv -f "$LOG_DIR/$name.log" "$LOG_DIR/$name.log.1"
+    # The subshell is not a process-group leader, so setsid keeps its pid; fd 9
+    # (the lock) is closed so a daemon never holds the lock after up.sh ends.
+    (exec setsid "$binary" "${@:2}" </dev/null >"$LOG_DIR/$name.log" 2>&1 9>&-) &
+    echo $! >"$RUN_DIR/$name.pid"
+    readlink -f "$binary" >"$RUN_DIR/$name.exe"
+}
+
+# wait_healthy NAME COMMAND: poll COMMAND until it succeeds; on timeout or when
+# the component died, fail with the end of its log.
+wait_healthy() {
+    local name="$1" check="$2" deadline=$((SECONDS + ${HOSTING_CLUSTER_TIMEOUT:-120}))
+    local log="$LOG_DIR/${1%% *}.log"
+    until eval "$check" >/dev/null 2>&1; do
+        if [ -f "$RUN_DIR/$name.pid" ] && ! pid_of "$name" >/dev/null; then
+            tail -n 30 "$log" >&2 || true
+            fail "$name exited (log: $log)"
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            [ -f "$log" ] && tail -n 30 "$log" >&2
+            fail "$name not healthy within ${HOSTING_CLUSTER_TIMEOUT:-120} s"
+        fi
+        sleep 0.1
+    done
+}
+
+# The node's bridge exists before the kubelet starts: its address is the
+# node IP the kubelet serves on. The CNI bridge plugin then adopts it.
+ensure_bridge() {
+    if ! ip link show "$CNI_BRIDGE" >/dev/null 2>&1; then
+        ip link add "$CNI_BRIDGE" type bridge
+    fi
+    if ! ip -4 addr show dev "$CNI_BRIDGE" | grep -q "inet $NODE_IP/"; then
+        ip addr add "$NODE_IP/${POD_CIDR#*/}" dev "$CNI_BRIDGE"
+    fi
+    ip link set "$CNI_BRIDGE" up
+}
+
+import_pause_image() {
+    local ctr="ctr --address $CONTAINERD_SOCK -n k8s.io"
+    $ctr images ls -q | grep -qx "$PAUSE_IMAGE" && return 0
+    "$here/pause_image.sh" "$BIN_DIR/pause" "$PAUSE_IMAGE" "$RUN_DIR/pause.tar"
+    $ctr images import "$RUN_DIR/pause.tar" >/dev/null || fail "importing the pause image failed"
+    rm -f "$RUN_DIR/pause.tar"
+}
+
+# write_if_changed PATH: stdin to PATH when different (restarts see no change).
+write_if_changed() {
+    local tmp
+    tmp="$(mktemp)"
+    cat >"$tmp"
+    if [ -f "$1" ] && cmp -s "$tmp" "$1"; then rm -f "$tmp"; return 0; fi
+    mkdir -p "$(dirname "$1")"
+    mv "$tmp" "$1"
+    chmod 0644 "$1"
+}
+
+write_configs() {
+    mkdir -p "$STATE_DIR/certs.d" "$STATE_DIR/cni" "$STATE_DIR/pod-logs"
+    write_containerd_config
+    write_cni_config
+    write_kubelet_config
+}
+
+# containerd on its own socket and directories, beside (never instead of) a
+# system containerd. restrict_oom_score_adj: this host refuses lowering
+# oom_score_adj. Pod network namespaces live under our state dir, not /run/netns.
+# Registries: one hosts.toml per host:port in certs.d
+# (trust_registry.sh), so our plain-HTTP registries can be pulled from.
+write_containerd_config() {
+    write_if_changed "$STATE_DIR/containerd.toml" <<EOF
+version = 2
+root = "$STATE_DIR/containerd"
+state = "$RUN_DIR/containerd"
+disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
+
+[grpc]
+  address = "$CONTAINERD_SOCK"
+
+[ttrpc]
+  address = "$CONTAINERD_SOCK.ttrpc"
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$STATE_DIR/containerd-opt"
+
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$PAUSE_IMAGE"
+  restrict_oom_score_adj = true
+  netns_mounts_under_state_dir = true
+
+[plugins."io.containerd.grpc.v1.cri".containerd]
+  default_runtime_name = "runc"
+
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+  SystemdCgroup = false
+
+[plugins."io.containerd.grpc.v1.cri".cni]
+  bin_dir = "/usr/lib/cni"
+  conf_dir = "$STATE_DIR/cni"
+
+[plugins."io.containerd.grpc.v1.cri".registry]
+  config_path = "$STATE_DIR/certs.d"
+EOF
+}
+
+write_cni_config() {
+    write_if_changed "$STATE_DIR/cni/10-hosting.conflist" <<EOF
+{
+  "cniVersion": "1.0.0",
+  "name": "hosting",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "$CNI_BRIDGE",
+      "isGateway": true,
+      "ipMasq": true,
+      "hairpinMode": true,
+      "ipam": {
+        "type": "host-local",
+        "ranges": [[{"subnet": "$POD_CIDR", "gateway": "$NODE_IP"}]],
+        "routes": [{"dst": "0.0.0.0/0"}],
+        "dataDir": "$STATE_DIR/cni-ipam"
+      }
+    },
+    {"type": "portmap", "capabilities": {"portMappings": true}}
+  ]
+}
+EOF
+}
+
+# Hybrid (v1) cgroups, no swap, a disk that may be fuller than the default
+# eviction thresholds, and images imported by hand that must never be
+# garbage-collected (nothing can be pulled back from the internet).
+write_kubelet_config() {
+    write_if_changed "$STATE_DIR/kubelet.yaml" <<EOF
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+address: $NODE_IP
+port: $KUBELET_PORT
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+healthzPort: $KUBELET_HEALTHZ_PORT
+tlsCertFile: $PKI_DIR/kubelet-serving.crt
+tlsPrivateKeyFile: $PKI_DIR/kubelet-serving.key
+authentication:
+  anonymous: {enabled: false}
+  webhook: {enabled: true}
+  x509: {clientCAFile: $PKI_DIR/ca.crt}
+authorization: {mode: Webhook}
+containerRuntimeEndpoint: unix://$CONTAINERD_SOCK
+cgroupDriver: cgroupfs
+failCgroupV1: false
+failSwapOn: false
+protectKernelDefaults: false
+resolvConf: /etc/resolv.conf
+podLogsDir: $STATE_DIR/pod-logs
+staticPodPath: ""
+serializeImagePulls: false
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+evictionHard:
+  memory.available: 50Mi
+  nodefs.available: 1%
+  nodefs.inodesFree: 1%
+  imagefs.available: 1%
+clusterDomain: cluster.local
+EOF
+}

@@ -1,0 +1,56 @@
+#!/bin/bash
+# Stop the machine's cluster: the kubelet first (so it restarts nothing), the
+# pods' containers, then the control plane, containerd and etcd. State (etcd
+# data, certificates, imported images) is kept, so the next up.sh is quick and
+# finds the same objects. `down.sh --purge` also deletes all of it.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=scripts/cluster/common.sh
+. "$here/common.sh"
+# shellcheck source=scripts/cluster/daemons.sh
+. "$here/daemons.sh"
+
+[ "$(id -u)" -eq 0 ] || fail "down.sh must run as root"
+[ -d "$STATE_DIR" ] || exit 0
+exec 9>"$STATE_DIR/lock"
+flock -w 600 9 || fail "timed out waiting for $STATE_DIR/lock"
+
+stop() {
+    local pid
+    pid="$(pid_of "$1")" || { rm -f "$RUN_DIR/$1.pid"; return 0; }
+    kill -TERM "$pid"
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+    rm -f "$RUN_DIR/$1.pid"
+    say "stopped $1"
+}
+
+# The pods' containers outlive containerd (each has its own shim): kill them
+# through containerd while it still runs. The next start's kubelet cleans the
+# dead sandboxes up (network included).
+stop_pod_containers() {
+    pid_of containerd >/dev/null || return 0
+    local ctr="ctr --address $CONTAINERD_SOCK -n k8s.io" id
+    for id in $($ctr tasks ls -q 2>/dev/null); do
+        $ctr tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true
+    done
+    for id in $($ctr tasks ls -q 2>/dev/null); do
+        for _ in $(seq 50); do $ctr tasks delete "$id" >/dev/null 2>&1 && break; sleep 0.1; done
+    done
+}
+
+stop kubelet
+stop_pod_containers
+for name in kube-scheduler kube-controller-manager kube-apiserver containerd etcd; do
+    stop "$name"
+done
+
+if [ "${1:-}" = "--purge" ]; then
+    # Volumes the kubelet mounted (service-account tokens are tmpfs) go first.
+    awk -v dir="$STATE_DIR/" 'index($2, dir) == 1 {print $2}' /proc/mounts | sort -r |
+        while read -r mount; do umount -l "$mount" || true; done
+    ip link del "$CNI_BRIDGE" 2>/dev/null || true
+    rm -rf "$STATE_DIR"
+    say "purged $STATE_DIR"
+fi

@@ -109,6 +109,7 @@ def test_a_version_reaches_normal_and_answers_with_its_env_and_limits(backend, s
 @pytest.mark.parametrize("image, tag, words", [
     ("exits", "v1", "exited with code 3"),
     ("httpd", "missing", "Image not found"),
+    ("wrongport", "v1", "the app listens on 9090"),
 ])
 def test_a_failing_deploy_says_why(backend, svc, push_test_image, image, tag, words):
     push_test_image(REPO, "v1", image=image)
@@ -119,6 +120,20 @@ def test_a_failing_deploy_says_why(backend, svc, push_test_image, image, tag, wo
     if image == "exits":
         assert "failing on purpose with code 3" in error.detail
     wait_for(lambda: backend.instances(version) == [], what="no instance left")
+
+
+@pytest.mark.cluster
+@pytest.mark.parametrize("backend", ["kubernetes"], indirect=True)  # Podman: test_deploy_podman
+def test_a_registry_the_nodes_cannot_reach_fails_the_deploy_with_the_reason(backend, svc, push_test_image,
+                                                                             settings):
+    push_test_image(REPO, "v1", image="httpd")
+    settings.KUBERNETES_REGISTRY_HOST = "127.0.0.1:9"  # nothing listens there
+    version = deployed(svc)
+    assert version.status == "deploy_failed"
+    error = version.latest_error()
+    assert error.message == "The image registry could not be reached.", error.message
+    assert "127.0.0.1:9" in error.detail and "kubelet said" in error.detail
+    assert backend.instances(version) == []
 
 
 def test_it_scales_up_and_down_and_replaces_a_killed_instance(backend, svc, push_test_image):

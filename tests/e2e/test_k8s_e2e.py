@@ -18,7 +18,9 @@ REQUESTS = 1000
 
 @pytest.fixture
 def k8s_platform(k8s_cluster, registry_server, settings, request):
-    """The kubernetes settings first: the worker starts with them (and HAProxy's ports)."""
+    """The kubernetes settings before the worker starts (it reads them from its
+    environment) and after the podman fixture it depends on (which sets the local ones)."""
+    request.getfixturevalue("podman")
     k8s_cluster.trust_registry(registry_server.host)
     prefix = f"te{uuid.uuid4().hex[:8]}"
     settings.RUNTIME_BACKEND, settings.RUNTIME_NAMESPACE = "kubernetes", prefix
@@ -82,9 +84,14 @@ def test_versions_on_the_cluster_answer_through_haproxy_with_the_split(
     for _ in range(REQUESTS):
         body = answer(host) or b""
         seen["green" if b"message=green" in body else "blue" if b"message=blue" in body else "other"] += 1
+    print(f"split over {REQUESTS} requests: {dict(seen)}")
     assert seen["other"] == 0, seen
     assert abs(seen["green"] * 100 / REQUESTS - 20) <= 3, seen
 
-    assert http.delete(green["url"], timeout=10).status_code in (202, 204)
+    back = http.put(f"{http.base}/services/{service['id']}/traffic/", timeout=10,
+                    json={"shares": [{"version": blue["id"], "percent": 100}]})
+    assert back.status_code == 200, back.text  # a version with a share cannot be deleted
+    deleted = http.delete(green["url"], timeout=10)
+    assert deleted.status_code in (202, 204), deleted.text
     wait_for(lambda: not cluster.get("deployments", "-A", "-l", f"hosting.version={green['id']}")["items"],
              seconds=60, what="green's Deployment removed")

@@ -36,6 +36,8 @@ flock -w 3600 8 || fail "timed out waiting for $CACHE_ROOT/build.lock"
 if built; then
     exit 0
 fi
+# The Go distribution's own install directory, when it is not on PATH.
+PATH="$PATH:/usr/local/go/bin"
 command -v go >/dev/null || fail "go is not installed (Go >= 1.25 is needed to build the cluster)"
 
 # The same version stamp as Kubernetes' release builds (hack/lib/version.sh),

@@ -7,19 +7,15 @@
 
 kubectl() { "$BIN_DIR/kubectl" --kubeconfig="$KUBECONFIG_ADMIN" "$@"; }
 
-# pid_of NAME: the running component's pid, or nothing.
+# pid_of NAME: the running component's pid, or nothing. Its binary may have
+# been rebuilt since it started ("... (deleted)"): still ours, and stale.
 pid_of() {
     local file="$RUN_DIR/$1.pid" pid exe
     [ -f "$file" ] || return 1
     pid="$(cat "$file")"
     exe="$(readlink "/proc/$pid/exe" 2>/dev/null)" || return 1
-    [ "$exe" = "$(cat "$RUN_DIR/$1.exe" 2>/dev/null)" ] || return 1
+    [ "${exe% (deleted)}" = "$(cat "$RUN_DIR/$1.exe" 2>/dev/null)" ] || return 1
     echo "$pid"
-}
-
-all_running() {
-    local name
-    for name in $COMPONENTS; do pid_of "$name" >/dev/null || return 1; done
 }
 
 node_ready() {
@@ -27,18 +23,49 @@ node_ready() {
         -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
 }
 
-# start NAME BINARY ARGS...: start it detached unless it already runs.
+# fingerprint ARGS...: the arguments and the config files they name, so a
+# component is restarted when its command line or configuration changed.
+fingerprint() {
+    local arg
+    for arg in "$@"; do
+        echo "$arg"
+        arg="${arg#*=}"
+        case "$arg" in *.toml|*.yaml) cat "$arg" 2>/dev/null ;; esac
+    done | sha256sum | cut -d' ' -f1
+}
+
+# start NAME BINARY ARGS...: start it detached unless it already runs as asked.
 start() {
-    local name="$1" binary
+    local name="$1" binary pid want
     shift
-    pid_of "$name" >/dev/null && return 0
     binary="$(command -v "$1")"
+    want="$(fingerprint "$@")"
+    if pid="$(pid_of "$name")"; then
+        if [ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$binary")" ] &&
+            [ "$(cat "$RUN_DIR/$name.fingerprint" 2>/dev/null)" = "$want" ]; then
+            return 0
+        fi
+        say "restarting $name: its binary, flags or configuration changed"
+        stop "$name"
+    fi
     [ -f "$LOG_DIR/$name.log" ] && mv -f "$LOG_DIR/$name.log" "$LOG_DIR/$name.log.1"
     # The subshell is not a process-group leader, so setsid keeps its pid; fd 9
     # (the lock) is closed so a daemon never holds the lock after up.sh ends.
     (exec setsid "$binary" "${@:2}" </dev/null >"$LOG_DIR/$name.log" 2>&1 9>&-) &
     echo $! >"$RUN_DIR/$name.pid"
     readlink -f "$binary" >"$RUN_DIR/$name.exe"
+    echo "$want" >"$RUN_DIR/$name.fingerprint"
+}
+
+# stop NAME: SIGTERM, then SIGKILL after 10 s.
+stop() {
+    local pid
+    pid="$(pid_of "$1")" || { rm -f "$RUN_DIR/$1.pid"; return 0; }
+    kill -TERM "$pid"
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fi
+    rm -f "$RUN_DIR/$1.pid"
+    say "stopped $1"
 }
 
 # wait_healthy NAME COMMAND: poll COMMAND until it succeeds; on timeout or when
@@ -170,6 +197,11 @@ EOF
 # Hybrid (v1) cgroups, no swap, a disk that may be fuller than the default
 # eviction thresholds, and images imported by hand that must never be
 # garbage-collected (nothing can be pulled back from the internet).
+# Image credentials: an image the kubelet pulled with a pull secret stays
+# private to pods holding valid credentials for it (checked again, also
+# for pods asking for the same image by another name), so one tenant cannot
+# run another's cached image. Only images imported by hand under localhost/
+# (podman's local names, e.g. the test images) are usable by every pod.
 write_kubelet_config() {
     write_if_changed "$STATE_DIR/kubelet.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
@@ -197,6 +229,8 @@ staticPodPath: ""
 serializeImagePulls: false
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
+imagePullCredentialsVerificationPolicy: NeverVerifyAllowlistedImages
+preloadedImagesVerificationAllowlist: ["localhost/*"]
 evictionHard:
   memory.available: 50Mi
   nodefs.available: 1%

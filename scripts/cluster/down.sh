@@ -16,16 +16,6 @@ here="$(cd "$(dirname "$0")" && pwd)"
 exec 9>"$STATE_DIR/lock"
 flock -w 600 9 || fail "timed out waiting for $STATE_DIR/lock"
 
-stop() {
-    local pid
-    pid="$(pid_of "$1")" || { rm -f "$RUN_DIR/$1.pid"; return 0; }
-    kill -TERM "$pid"
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
-    rm -f "$RUN_DIR/$1.pid"
-    say "stopped $1"
-}
-
 # The pods' containers outlive containerd (each has its own shim): kill them
 # through containerd while it still runs. The next start's kubelet cleans the
 # dead sandboxes up (network included).

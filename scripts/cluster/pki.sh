@@ -85,6 +85,8 @@ client apiserver-kubelet-client "/CN=kube-apiserver-kubelet-client/O=system:mast
 client kubelet "/CN=system:node:$NODE_NAME/O=system:nodes"
 client controller-manager "/CN=system:kube-controller-manager"
 client scheduler "/CN=system:kube-scheduler"
+# The API server's identity towards aggregated API servers (e.g. a metrics-server).
+client front-proxy-client "/CN=front-proxy-client"
 
 kubeconfig admin admin
 kubeconfig kubelet kubelet

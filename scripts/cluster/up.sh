@@ -1,8 +1,9 @@
 #!/bin/bash
 # Start the machine's single-node Kubernetes cluster, or check that it runs.
 #
-# Idempotent: components already running are left alone (about 1 s when the
-# whole cluster runs; about 6 s from stopped once built). Builds the binaries
+# Idempotent: components already running with the same binary, flags and
+# config are left alone, others are (re)started (about 1 s when the whole
+# cluster runs; about 6 s from stopped once built). Builds the binaries
 # first when they are missing (build.sh). A lock serialises concurrent callers
 # (several worktrees, parallel test sessions), so only one starts the cluster.
 # Prints nothing on success except progress on stderr; `env.sh` prints the
@@ -23,11 +24,7 @@ done
 
 mkdir -p "$STATE_DIR" "$RUN_DIR" "$LOG_DIR"
 exec 9>"$STATE_DIR/lock"
-flock -w 600 9 || fail "timed out waiting for $STATE_DIR/lock (another up.sh/down.sh)"
-
-if all_running && kubectl get --raw=/readyz >/dev/null 2>&1 && node_ready; then
-    exit 0
-fi
+flock -w 3600 9 || fail "timed out waiting for $STATE_DIR/lock (another up.sh/down.sh)"
 
 "$here/build.sh"
 "$here/pki.sh"
@@ -44,6 +41,7 @@ start etcd etcd --name hosting --data-dir "$STATE_DIR/etcd" \
 start containerd containerd --config "$STATE_DIR/containerd.toml"
 wait_healthy etcd "curl -fsS http://127.0.0.1:$ETCD_PORT/health"
 
+# No kube-proxy: aggregated API servers are reached at their endpoints.
 start kube-apiserver "$BIN_DIR/kube-apiserver" \
     --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
     --bind-address=127.0.0.1 --secure-port="$APISERVER_PORT" --advertise-address="$NODE_IP" \
@@ -58,7 +56,13 @@ start kube-apiserver "$BIN_DIR/kube-apiserver" \
     --service-account-signing-key-file="$PKI_DIR/sa.key" \
     --service-cluster-ip-range="$SERVICE_CIDR" \
     --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction \
-    --profiling=false
+    --requestheader-client-ca-file="$PKI_DIR/ca.crt" \
+    --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
+    --proxy-client-cert-file="$PKI_DIR/front-proxy-client.crt" \
+    --proxy-client-key-file="$PKI_DIR/front-proxy-client.key" \
+    --enable-aggregator-routing=true --profiling=false
 
 wait_healthy containerd "ctr --address $CONTAINERD_SOCK version"
 import_pause_image

@@ -12,6 +12,14 @@ export DOCKER_HOST="${DOCKER_HOST:-unix://$HOSTING_VAR_DIR/podman.sock}"
 PY=.venv/bin/python
 mkdir -p "$HOSTING_VAR_DIR"
 
+# RUNTIME_BACKEND=kubernetes: versions run on the machine's cluster (started or reused;
+# built on first use), unless KUBECONFIG already points at another one.
+if [ "${RUNTIME_BACKEND:-local}" = kubernetes ] && [ -z "${KUBECONFIG:-}" ]; then
+  scripts/cluster/up.sh
+  eval "$(scripts/cluster/env.sh | grep '^export KUBECONFIG=')"
+  export KUBECONFIG
+fi
+
 $PY manage.py migrate --noinput -v 0
 demo_line=$($PY manage.py load_demo | tail -n 1)
 

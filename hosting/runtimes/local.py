@@ -70,6 +70,23 @@ def pull_message(reason: str, image_ref: str, text: str) -> str:
     return f"{head} The engine said: {text.strip()}"
 
 
+def files_from_tar(data: bytes, path_of) -> dict[str, bytes]:
+    """Regular files of a tar stream up to MAX_LOG_FILE_BYTES each, keyed by
+    path_of(member name); a broken stream gives what was read before it broke."""
+    files: dict[str, bytes] = {}
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            for member in tar:
+                if not member.isfile() or member.size > MAX_LOG_FILE_BYTES:
+                    continue
+                extracted = tar.extractfile(member)
+                if extracted is not None:
+                    files[path_of(member.name)] = extracted.read()
+    except tarfile.TarError:
+        pass
+    return files
+
+
 def listening_ports_from_proc(text: str) -> list[int]:
     """Ports in LISTEN state (0A) from /proc/net/tcp{,6} text."""
     ports = set()
@@ -230,16 +247,8 @@ class LocalRuntime(Runtime):
             data = b"".join(chunks)
         except (APIError, NotFound):
             return {}
-        files: dict[str, bytes] = {}
         parent = os.path.dirname(path.rstrip("/"))
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            for member in tar:
-                if not member.isfile() or member.size > MAX_LOG_FILE_BYTES:
-                    continue
-                extracted = tar.extractfile(member)
-                if extracted is not None:
-                    files[os.path.join(parent, member.name)] = extracted.read()
-        return files
+        return files_from_tar(data, lambda member: os.path.join(parent, member))
 
     def stats(self, name: str) -> Usage | None:
         """Cores in use since the previous sample this process took (Podman's system

@@ -9,11 +9,9 @@ the platform chose is the one that goes. Waiting uses watches, not sleeps.
 """
 from __future__ import annotations
 
-import io
 import json
 import logging
 import math
-import tarfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -38,7 +36,12 @@ from hosting.runtimes.base import (
 )
 from hosting.runtimes.kubernetes import manifests, metrics, names, status
 from hosting.runtimes.kubernetes.apply import Applier
-from hosting.runtimes.local import MAX_LOG_FILE_BYTES, listening_ports_from_proc, parse_time
+from hosting.runtimes.local import (
+    MAX_LOG_FILE_BYTES,
+    files_from_tar,
+    listening_ports_from_proc,
+    parse_time,
+)
 
 log = logging.getLogger(__name__)
 LOWEST_COST = "-1000000"
@@ -436,18 +439,7 @@ def parse_log(text: str) -> list[LogLine]:
 
 def untar(data: bytes) -> dict[str, bytes]:
     """Files of a `tar cf - /abs/path` stream by absolute path (tar drops the leading /)."""
-    files: dict[str, bytes] = {}
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            for member in tar:
-                if not member.isfile() or member.size > MAX_LOG_FILE_BYTES:
-                    continue
-                extracted = tar.extractfile(member)
-                if extracted is not None:
-                    files["/" + member.name.lstrip("/")] = extracted.read()
-    except tarfile.TarError:
-        return {}
-    return files
+    return files_from_tar(data, lambda member: "/" + member.lstrip("/"))
 
 
 def _version_of(deployment: str) -> int:

@@ -29,7 +29,12 @@ def platform(world, podman, registry_server, push_test_image, no_broker, setting
 
 
 def labelled(podman, version) -> list:
-    return podman.containers.list(all=True, filters={"label": f"hosting.version={version.pk}"})
+    """This session's containers of the version: other sessions on the shared Podman
+    number their versions from 1 too, so the namespace label is part of the filter."""
+    from django.conf import settings
+
+    labels = [f"hosting.version={version.pk}", f"hosting.namespace={settings.RUNTIME_NAMESPACE}"]
+    return podman.containers.list(all=True, filters={"label": labels})
 
 
 def deployed(svc, **config) -> Version:

@@ -30,6 +30,17 @@ stop_pod_containers() {
     done
 }
 
+# The bridge plugin's masquerade rules (one chain a pod, tagged with our network
+# name) would outlive the sandboxes deleted with the state.
+remove_masquerade_rules() {
+    local rule chain
+    iptables -t nat -S POSTROUTING | grep -F 'name: \"hosting\"' | while read -r rule; do
+        chain="${rule##*-j }"
+        eval "iptables -t nat ${rule/-A/-D}" || true
+        iptables -t nat -F "$chain" 2>/dev/null && iptables -t nat -X "$chain" 2>/dev/null || true
+    done
+}
+
 stop kubelet
 stop_pod_containers
 for name in kube-scheduler kube-controller-manager kube-apiserver containerd etcd; do
@@ -41,6 +52,7 @@ if [ "${1:-}" = "--purge" ]; then
     awk -v dir="$STATE_DIR/" 'index($2, dir) == 1 {print $2}' /proc/mounts | sort -r |
         while read -r mount; do umount -l "$mount" || true; done
     ip link del "$CNI_BRIDGE" 2>/dev/null || true
+    remove_masquerade_rules
     rm -rf "$STATE_DIR"
     say "purged $STATE_DIR"
 fi

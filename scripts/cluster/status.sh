@@ -13,7 +13,7 @@ health() {
     case "$1" in
         etcd) curl -fsS "http://127.0.0.1:$ETCD_PORT/health" ;;
         containerd) ctr --address "$CONTAINERD_SOCK" version ;;
-        kube-apiserver) kubectl get --raw=/readyz ;;
+        kube-apiserver) api /readyz ;;
         kube-controller-manager) curl -fsSk "https://127.0.0.1:$CONTROLLER_MANAGER_PORT/healthz" ;;
         kube-scheduler) curl -fsSk "https://127.0.0.1:$SCHEDULER_PORT/healthz" ;;
         kubelet) curl -fsS "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz" ;;

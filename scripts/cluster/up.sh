@@ -66,7 +66,7 @@ start kube-apiserver "$BIN_DIR/kube-apiserver" \
 
 wait_healthy containerd "ctr --address $CONTAINERD_SOCK version"
 import_pause_image
-wait_healthy kube-apiserver "kubectl get --raw=/readyz"
+wait_healthy kube-apiserver "api /readyz"
 
 kubeconfig_flags() {
     local kc="$STATE_DIR/$1.kubeconfig"

@@ -35,9 +35,10 @@ def pull_failed_event(cluster, namespace: str) -> str | None:
 
 @pytest.fixture
 def pushed_image(world, k8s_cluster, registry_server, push_test_image) -> str:
-    """alice's image in the registry (a fresh tag: the node has never pulled it)."""
+    """alice's image in the registry (a fresh tag: the node has never pulled it), in a
+    repository of its own: other tests of the session count alpha/testservice's tags."""
     k8s_cluster.trust_registry(registry_server.host)
-    return push_test_image("alpha/testservice", "t" + uuid.uuid4().hex[:10])
+    return push_test_image("alpha/cluster-pull", "t" + uuid.uuid4().hex[:10])
 
 
 def test_a_pod_pulls_its_image_with_the_tenants_pull_secret(k8s_cluster, k8s_namespace,

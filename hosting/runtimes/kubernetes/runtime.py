@@ -160,6 +160,10 @@ class KubernetesRuntime(Runtime):
 
         def free(pods: list[dict]) -> dict | None:
             live = [p for p in pods if status.is_live(p)]
+            mine = [p for p in live if (p["metadata"].get("labels") or {}).get(
+                specs.LABEL_INSTANCE) == str(ordinal)]
+            if mine:  # a concurrent ensure (activator and worker) bound one meanwhile
+                return mine[0]
             unbound = [p for p in live if specs.LABEL_INSTANCE not in (p["metadata"].get("labels") or {})]
             if not unbound:
                 bound = len(live) - len(unbound)

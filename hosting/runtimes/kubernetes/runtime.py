@@ -118,7 +118,9 @@ class KubernetesRuntime(Runtime):
         try:
             return self._wait_started(ns, pod["metadata"]["name"], version)
         except RuntimeFailure:
-            self.remove(spec.name)  # like a container that failed to start: nothing stays
+            # Like a container that failed to start: nothing stays. By pod name, never by
+            # the platform's name: a newer pod may carry that name already.
+            self._remove_pod(ns, pod["metadata"]["name"])
             raise
 
     def apply_version(self, version) -> None:
@@ -290,8 +292,22 @@ class KubernetesRuntime(Runtime):
 
     def remove(self, name: str) -> None:
         pod = self._pod(name)
-        if pod is None:
-            return
+        if pod is not None:
+            self._delete_pod(pod)
+        self._where.pop(name, None)
+
+    def _remove_pod(self, ns: str, pod_name: str) -> None:
+        try:
+            pod = self.request("GET", f"/api/v1/namespaces/{ns}/pods/{pod_name}")
+        except ApiException as exc:
+            if exc.status == 404:
+                return
+            raise
+        self._delete_pod(pod)
+
+    def _delete_pod(self, pod: dict) -> None:
+        """The pod goes and the replica count follows, so the controller does not start
+        a replacement: the cheapest to delete, one replica less, then deleted."""
         ns, pod_name = pod["metadata"]["namespace"], pod["metadata"]["name"]
         path = f"/api/v1/namespaces/{ns}/pods/{pod_name}"
         version_id = specs.version_id_of(pod["metadata"].get("labels") or {})
@@ -305,7 +321,6 @@ class KubernetesRuntime(Runtime):
             if version_id is not None:
                 self._scale(ns, names.deployment(version_id), lambda n: max(n - 1, 0))
         self.applier.delete(path, grace=settings.RUNTIME_STOP_TIMEOUT_SECONDS)
-        self._where.pop(name, None)
 
     def release(self, version_id: int) -> None:
         selector = names.selector(specs.version_selector(version_id))

@@ -9,7 +9,7 @@ import importlib
 import os
 import sys
 
-MODULES = ["deploy", "router", "api", "control"]
+MODULES = ["deploy", "router", "api", "control", "k8s"]
 
 
 def main(argv: list[str]) -> int:

@@ -29,8 +29,9 @@ TEXTS = {
     "deploy.pulled": gettext_noop("Image pulled in %(seconds).2f s."),
     "deploy.no_instance": gettext_noop("No instance to start: minimum 0 with traffic kept at 0; the "
                                        "first request will start one."),
-    "deploy.started": gettext_noop("Instance %(instance)s started (port %(port)s published on "
-                                   "127.0.0.1:%(host_port)s)."),
+    "deploy.started": gettext_noop("Instance %(instance)s started (port %(port)s reachable on "
+                                   "%(host)s:%(host_port)s)."),
+    "deploy.pulled_by_nodes": gettext_noop("The nodes pull the image when its pods start."),
     "deploy.waiting": gettext_noop("Waiting %(seconds)s s (InitialDelaySeconds) before health checks."),
     "deploy.healthy": gettext_noop("Instance %(instance)s answered HTTP %(status)s %(seconds).2f s after "
                                    "its health checks began."),

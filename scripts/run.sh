@@ -27,6 +27,14 @@ scripts/local_env.sh  # var/local.env: the SECRET_KEY `manage.py` commands read 
 redis_addr="${REDIS_URL#*://}"; redis_addr="${redis_addr#*@}"; redis_addr="${redis_addr%%/*}"
 export REDIS_BIND="${redis_addr%:*}" REDIS_PORT="${redis_addr##*:}"
 
+# RUNTIME_BACKEND=kubernetes: versions run on the machine's cluster (started or reused;
+# built on first use), unless KUBECONFIG already points at another one.
+if [ "${RUNTIME_BACKEND:-local}" = kubernetes ] && [ -z "${KUBECONFIG:-}" ]; then
+  scripts/cluster/up.sh
+  eval "$(scripts/cluster/env.sh | grep '^export KUBECONFIG=')"
+  export KUBECONFIG
+fi
+
 $PY manage.py migrate --noinput -v 0
 demo_line=$($PY manage.py load_demo | tail -n 1)
 

@@ -52,9 +52,9 @@ def version_from_host(host: str) -> int | None:
 
 def ready_address(version_id: int) -> tuple[str, int] | None:
     close_old_connections()
-    port = (Instance.objects.filter(version_id=version_id, ready=True, host_port__isnull=False)
-            .order_by("ordinal").values_list("host_port", flat=True).first())
-    return ("127.0.0.1", port) if port else None
+    row = (Instance.objects.filter(version_id=version_id, ready=True, host_port__isnull=False)
+           .order_by("ordinal").values_list("host_ip", "host_port").first())
+    return (row[0] or "127.0.0.1", row[1]) if row else None
 
 
 def wake(version_id: int) -> bool:

@@ -166,6 +166,8 @@ class Instance(models.Model):
     name = models.CharField(max_length=128, unique=True)
     container_id = models.CharField(max_length=80, blank=True)
     host_port = models.PositiveIntegerField(null=True, blank=True)
+    # The address host_port is reached on: loopback for Podman, the pod IP on Kubernetes.
+    host_ip = models.CharField(max_length=45, default="127.0.0.1")
     status = models.CharField(max_length=20, choices=InstanceStatus.choices,
                               default=InstanceStatus.PENDING)
     ready = models.BooleanField(default=False)

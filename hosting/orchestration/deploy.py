@@ -98,6 +98,9 @@ def _run(version_id: int, version: Version, runtime: Runtime) -> datetime | None
         remove(version_id)
     except DeployFailure as failure:
         _fail(version_id, runtime, failure)
+    except ImagePullFailed as exc:  # the Kubernetes backend: the node's pull failed
+        _fail(version_id, runtime, DeployFailure(exc.reason, _image_reason(exc.reason, version),
+                                                 str(exc)))
     except RuntimeFailure as exc:
         _fail(version_id, runtime, DeployFailure("engine", reason("failure.engine", error=str(exc))))
     else:
@@ -147,6 +150,9 @@ def resolve_image(version: Version, runtime: Runtime) -> Later:
 
 def pull_image(version: Version, runtime: Runtime) -> Later:
     ref = version.image_ref
+    if runtime.pulls_on_start:
+        version.record("deploy:pull", reason("deploy.pulled_by_nodes"))
+        return None
     if runtime.has_image(ref):
         phases.deploy_step(version, "pull", time.time(), cached=True)
         version.record("deploy:pull", reason("deploy.image_present"))
@@ -173,7 +179,8 @@ def start_instances(version: Version, runtime: Runtime) -> Later:
         instance, observed = instances.start(runtime, version, ordinal)
         _check_not_deleted(version.pk)
         version.record("deploy:start", reason("deploy.started", instance=instance.name,
-                                              port=version.port, host_port=observed.host_port))
+                                              port=version.port, host=observed.host_ip or "127.0.0.1",
+                                              host_port=observed.host_port))
     return None
 
 
@@ -305,6 +312,7 @@ def remove(version_id: int) -> None:
         _remove_instances(version, runtime)
     for observed in runtime.observe(specs.version_selector(version_id)):
         runtime.remove(observed.name)
+    runtime.release(version_id)
     if version is not None and version.status == VersionStatus.DELETING:
         version.set_status(VersionStatus.DELETED, reason("version.deleted"))
     sync_router()

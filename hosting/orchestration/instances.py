@@ -40,6 +40,7 @@ def start(runtime: Runtime, version: Version, ordinal: int) -> tuple[Instance, O
         instance.started = observed.started_at or timezone.now()
         instance.stopped = None
     instance.host_port = observed.host_port
+    instance.host_ip = observed.host_ip
     instance.status = InstanceStatus.STARTING if observed.running else InstanceStatus.FAILED
     instance.exit_code = observed.exit_code
     instance.save()

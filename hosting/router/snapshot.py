@@ -28,10 +28,10 @@ def endpoints() -> Endpoints:
 
 def ready_instances() -> dict[int, list[tuple[str, int]]]:
     rows = (Instance.objects.filter(ready=True, host_port__isnull=False)
-            .order_by("version_id", "ordinal").values_list("version_id", "host_port"))
+            .order_by("version_id", "ordinal").values_list("version_id", "host_ip", "host_port"))
     result: dict[int, list[tuple[str, int]]] = {}
-    for version_id, port in rows:
-        result.setdefault(version_id, []).append((LOOPBACK, port))
+    for version_id, host, port in rows:
+        result.setdefault(version_id, []).append((host or LOOPBACK, port))
     return result
 
 

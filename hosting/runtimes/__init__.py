@@ -1,7 +1,7 @@
 """Runtime backends behind one interface (base.Runtime), chosen by settings.RUNTIME_BACKEND.
 
-`local` drives the Docker Engine API (Podman's socket or Docker); `memory` is for unit
-tests. One instance per process and engine address, so per-process state (the previous
+`local` drives the Docker Engine API (Podman's socket or Docker); `kubernetes` a cluster
+through its API (settings.KUBECONFIG); `memory` is for unit tests. One instance per process and engine address, so per-process state (the previous
 CPU sample of each container) survives between reconcile ticks.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ def get_runtime() -> Runtime:
     if _override is not None:
         return _override
     backend = settings.RUNTIME_BACKEND
-    key = (backend, settings.DOCKER_HOST)
+    key = (backend, settings.KUBECONFIG if backend == "kubernetes" else settings.DOCKER_HOST)
     if key not in _cache:
         _cache[key] = _build(backend)
     return _cache[key]
@@ -29,11 +29,15 @@ def _build(backend: str) -> Runtime:
         from hosting.runtimes.local import LocalRuntime
 
         return LocalRuntime(settings.DOCKER_HOST)
+    if backend == "kubernetes":
+        from hosting.runtimes.kubernetes.runtime import KubernetesRuntime
+
+        return KubernetesRuntime()
     if backend == "memory":
         from hosting.runtimes.memory import MemoryRuntime
 
         return MemoryRuntime()
-    raise ValueError(f"Unknown RUNTIME_BACKEND {backend!r} (choose local or memory).")
+    raise ValueError(f"Unknown RUNTIME_BACKEND {backend!r} (choose local, kubernetes or memory).")
 
 
 def override(runtime: Runtime | None) -> None:

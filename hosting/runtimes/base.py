@@ -43,6 +43,9 @@ class Observed:
     state: str  # created, running, exited, paused, ...
     labels: dict[str, str] = field(default_factory=dict)
     host_port: int | None = None
+    # Where host_port is reached from the platform's host: loopback for a published
+    # container port, the pod IP on Kubernetes (the node bridge routes it).
+    host_ip: str = "127.0.0.1"
     exit_code: int | None = None
     oom_killed: bool = False
     error: str = ""
@@ -125,6 +128,10 @@ class NameConflict(RuntimeFailure):
 class Runtime(abc.ABC):
     """What orchestration needs from an engine. Every call is idempotent."""
 
+    # The engine pulls by itself when an instance starts (Kubernetes nodes), so the
+    # deploy's pull phase has nothing to do and pull failures come from ensure().
+    pulls_on_start = False
+
     @abc.abstractmethod
     def has_image(self, image_ref: str) -> bool:
         """The image is already present, so the pull can be skipped."""
@@ -180,4 +187,9 @@ class Runtime(abc.ABC):
 
     def remove_tenant(self, tenant_id: int) -> None:
         """The tenant is gone: remove what the engine keeps for it (network, firewall)."""
+        return None
+
+    def release(self, version_id: int) -> None:
+        """Drop what the engine keeps per version once its instances are gone (the
+        Kubernetes backend's Deployment and env Secret); containers keep nothing."""
         return None

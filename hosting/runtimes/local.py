@@ -7,11 +7,9 @@ here so the orchestration layer never sees the difference.
 """
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
-import re
 import tarfile
 import threading
 import time
@@ -37,23 +35,19 @@ from hosting.runtimes.base import (
     Usage,
 )
 from hosting.runtimes.probe import http_get
+from hosting.runtimes.streams import (
+    MAX_LOG_FILE_BYTES,
+    ChunkReader,
+    files_from_tar,
+    listening_ports_from_proc,
+    parse_log_lines,
+    parse_time,
+    read_capped,
+)
 
 log = logging.getLogger(__name__)
-_FRACTION = re.compile(r"(\.\d{6})\d+")
-MAX_LOG_FILE_BYTES = 16 * 1024 * 1024  # of one file in one read, when the caller sets no cap
-MAX_LOG_FILES = 100  # files read from one log directory
 CONFLICT_LOOKS, CONFLICT_LOOK_SECONDS = 50, 0.1  # up to 5 s for a concurrent create
 NEVER_STARTED = {"created", "configured"}  # Docker and Podman names for a container not yet started
-
-
-def parse_time(value: str | None) -> datetime | None:
-    """Engine timestamps (RFC 3339 with up to nanoseconds); the zero time is None."""
-    if not value or value.startswith("0001-01-01"):
-        return None
-    try:
-        return datetime.fromisoformat(_FRACTION.sub(r"\1", value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def classify_pull_error(text: str) -> str:
@@ -74,19 +68,6 @@ def pull_message(reason: str, image_ref: str, text: str) -> str:
         "unavailable": f"The registry could not be reached to pull {image_ref}.",
     }.get(reason, f"The image {image_ref} could not be pulled.")
     return f"{head} The engine said: {text.strip()}"
-
-
-def listening_ports_from_proc(text: str) -> list[int]:
-    """Ports in LISTEN state (0A) from /proc/net/tcp{,6} text."""
-    ports = set()
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) > 3 and parts[3] == "0A" and ":" in parts[1]:
-            try:
-                ports.add(int(parts[1].rsplit(":", 1)[1], 16))
-            except ValueError:
-                continue
-    return sorted(ports)
 
 
 class LocalRuntime(Runtime):
@@ -285,10 +266,10 @@ class LocalRuntime(Runtime):
             if since is not None:
                 kwargs["since"] = int(since.timestamp())
             try:
-                raw, cut = _read_capped(container.logs(**kwargs), max_bytes)
+                raw, cut = read_capped(container.logs(**kwargs), max_bytes)
             except (APIError, NotFound):
                 continue
-            lines.extend(_parse_log_lines(raw, stream))
+            lines.extend(parse_log_lines(raw, stream))
             lines.truncated |= cut
         lines.sort(key=lambda line: line.timestamp)  # stable: keeps each stream's order
         return lines
@@ -310,7 +291,7 @@ class LocalRuntime(Runtime):
             if _is_regular_file(stat) and int(stat.get("size") or 0) > scan:
                 size = int(stat["size"])  # too large to scan: do not even start
                 return {path: FileChunk(b"", size, size)}
-            return _files_from_tar(_ChunkReader(chunks), parent, offsets or {},
+            return files_from_tar(ChunkReader(chunks), parent, offsets or {},
                                    max_bytes or MAX_LOG_FILE_BYTES, scan)
         except (tarfile.TarError, APIError, OSError) as exc:
             log.warning("reading %s from %s failed: %s", path, name, exc)
@@ -458,85 +439,6 @@ def _split_ref(image_ref: str) -> tuple[str, str | None]:
     return image_ref, "latest"
 
 
-class _ChunkReader(io.RawIOBase):
-    """A file over the engine's chunk iterator, so tarfile can stream it (mode "r|")."""
-
-    def __init__(self, chunks):
-        self._chunks, self._left = iter(chunks), b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self._left:
-            self._left = next(self._chunks, None)
-            if self._left is None:
-                self._left = b""
-                return 0
-        size = min(len(buffer), len(self._left))
-        buffer[:size], self._left = self._left[:size], self._left[size:]
-        return size
-
-
 def _is_regular_file(stat: dict) -> bool:
     """The engine's path stat (X-Docker-Container-Path-Stat): no directory, no special bits."""
     return isinstance(stat, dict) and not int(stat.get("mode") or 0) & (0xFFF << 20)
-
-
-def _files_from_tar(reader, parent: str, offsets: dict[str, int], cap: int,
-                    scan: int | None = None) -> dict[str, FileChunk]:
-    """Each file's wanted bytes. A member larger than `scan` is not read: it is reported
-    as read to its end and the stream stops there (reading past it would mean reading
-    it), so such a file belongs in a log path of its own."""
-    files: dict[str, FileChunk] = {}
-    with tarfile.open(fileobj=io.BufferedReader(reader, 1 << 16), mode="r|") as tar:
-        for member in tar:
-            if not member.isfile() or len(files) >= MAX_LOG_FILES:
-                continue
-            full = os.path.join(parent, member.name)
-            if scan is not None and member.size > scan:
-                files[full] = FileChunk(b"", member.size, member.size)
-                break
-            offset = offsets.get(full, 0)
-            offset = 0 if member.size < offset else offset  # truncated or rotated
-            start = max(offset, member.size - cap)  # more than the cap: keep the newest
-            extracted = tar.extractfile(member)
-            _skip(extracted, start)
-            files[full] = FileChunk(extracted.read(member.size - start), start, member.size)
-    return files
-
-
-def _skip(stream, count: int, block: int = 1 << 16) -> None:
-    """Read and forget `count` bytes (a tar stream cannot seek): memory stays one block."""
-    while count > 0:
-        got = len(stream.read(min(block, count)))
-        if not got:
-            return
-        count -= got
-
-
-def _read_capped(chunks, max_bytes: int | None) -> tuple[bytes, bool]:
-    """At most about max_bytes of a log stream, cut at a line's end; True when cut."""
-    if isinstance(chunks, bytes):
-        chunks = [chunks]
-    parts, total = [], 0
-    for chunk in chunks:
-        parts.append(chunk)
-        total += len(chunk)
-        if max_bytes is not None and total > max_bytes:
-            if hasattr(chunks, "close"):
-                chunks.close()
-            data = b"".join(parts)[:max_bytes]
-            return data[: data.rfind(b"\n") + 1], True
-    return b"".join(parts), False
-
-
-def _parse_log_lines(raw: bytes, stream: str) -> list[LogLine]:
-    lines = []
-    for row in raw.decode("utf-8", errors="replace").splitlines():
-        stamp, _, text = row.partition(" ")
-        when = parse_time(stamp)
-        if when is None:  # no timestamp: keep the line, stamped now
-            when, text = datetime.now().astimezone(), row
-        lines.append(LogLine(when, stream, text))
-    return lines

@@ -5,7 +5,8 @@ import urllib.request
 import pytest
 
 from hosting.runtimes.base import InstanceSpec
-from hosting.runtimes.local import LocalRuntime, listening_ports_from_proc
+from hosting.runtimes.local import LocalRuntime
+from hosting.runtimes.streams import listening_ports_from_proc
 from tests.base import wait_for
 
 pytestmark = pytest.mark.integration

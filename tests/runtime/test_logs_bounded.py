@@ -7,8 +7,8 @@ from django.test import override_settings
 
 from hosting.models import Version
 from hosting.orchestration import deploy, logs
-from hosting.runtimes.local import _ChunkReader, _files_from_tar, _read_capped
 from hosting.runtimes.memory import Behaviour
+from hosting.runtimes.streams import ChunkReader, files_from_tar, read_capped
 from tests.runtime.conftest import new_version, publish
 
 LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -95,12 +95,12 @@ def _tar(files: dict[str, bytes]) -> list[bytes]:
 
 def test_the_archive_is_read_as_a_stream_keeping_only_each_files_tail():
     chunks = _tar({"app/a.log": b"0123456789" * 500, "app/b.log": b"short\n"})
-    files = _files_from_tar(_ChunkReader(chunks), "/var/log", {"/var/log/app/b.log": 2}, 100)
+    files = files_from_tar(ChunkReader(chunks), "/var/log", {"/var/log/app/b.log": 2}, 100)
     assert files["/var/log/app/a.log"].data == (b"0123456789" * 10)
     assert (files["/var/log/app/a.log"].start, files["/var/log/app/a.log"].size) == (4900, 5000)
     assert (files["/var/log/app/b.log"].data, files["/var/log/app/b.log"].start) == (b"ort\n", 2)
 
 
 def test_a_log_stream_is_read_up_to_the_cap_at_a_lines_end():
-    assert _read_capped(iter([b"aaa\nbbb\n", b"ccc\n"]), 6) == (b"aaa\n", True)
-    assert _read_capped(iter([b"aaa\n", b"bbb\n"]), None) == (b"aaa\nbbb\n", False)
+    assert read_capped(iter([b"aaa\nbbb\n", b"ccc\n"]), 6) == (b"aaa\n", True)
+    assert read_capped(iter([b"aaa\n", b"bbb\n"]), None) == (b"aaa\nbbb\n", False)

@@ -43,7 +43,7 @@ STOP_GRACE_SECONDS = 10
 RECONCILE_INTERVAL_SECONDS = 1.0
 # Settings the worker must share with the test process (fixtures override them at run
 # time); hosting/settings.py reads each from the environment variable of the same name.
-PASSED_PREFIXES = ("DOCKER_", "RUNTIME_", "REGISTRY_", "ROUTER_", "HAPROXY_", "ACTIVATOR_",
+PASSED_PREFIXES = ("DOCKER_", "RUNTIME_", "KUBE", "REGISTRY_", "ROUTER_", "HAPROXY_", "ACTIVATOR_",
                    "APPS_", "HEALTH_CHECK_", "AUTOSCALE_", "SCALE_TO_ZERO_", "LOG_RETENTION_",
                    "DEPLOY_", "ROLLOUT_")
 

@@ -1,0 +1,491 @@
+"""KubernetesRuntime: the Runtime interface on a cluster, one pod per Instance row.
+
+A version is a Deployment whose replica count is the number of instances the platform
+asked for. `ensure(spec)` for ordinal n returns the pod bound to n, or raises replicas
+by one, waits for the new pod and binds it (a label, set with a resourceVersion
+precondition so two workers never bind one pod twice). `remove(name)` makes that pod
+the cheapest to delete (pod-deletion-cost), lowers replicas and deletes it, so the pod
+the platform chose is the one that goes. Waiting uses watches, not sleeps.
+"""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import math
+import tarfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from django.conf import settings
+from kubernetes import client, config, watch
+from kubernetes.client.exceptions import ApiException
+from kubernetes.stream import stream
+from urllib3.exceptions import HTTPError
+
+from hosting.runtimes import specs
+from hosting.runtimes.base import (
+    EngineUnavailable,
+    FileChunk,
+    InstanceSpec,
+    LogLine,
+    LogLines,
+    Observed,
+    ProbeResult,
+    Runtime,
+    RuntimeFailure,
+    Usage,
+)
+from hosting.runtimes.kubernetes import manifests, metrics, names, status
+from hosting.runtimes.kubernetes.apply import Applier
+from hosting.runtimes.probe import http_get
+from hosting.runtimes.streams import (
+    MAX_LOG_FILE_BYTES,
+    files_from_tar,
+    listening_ports_from_proc,
+    parse_time,
+)
+
+log = logging.getLogger(__name__)
+LOWEST_COST = "-1000000"
+CONFLICT_RETRIES = 8
+WATCH_SLICE_SECONDS = 5
+
+
+def load_api_client() -> client.ApiClient:
+    """KUBECONFIG when set, else the in-cluster service account (the platform in a pod)."""
+    path = settings.KUBECONFIG
+    try:
+        if path:
+            return config.new_client_from_config(config_file=path)
+        config.load_incluster_config()
+        return client.ApiClient()
+    except (config.ConfigException, OSError) as exc:
+        raise EngineUnavailable(f"No cluster to talk to: KUBECONFIG={path!r} ({exc}).") from exc
+
+
+class KubernetesRuntime(Runtime):
+    def __init__(self, api: client.ApiClient | None = None):
+        self._api = api
+        self._applier: Applier | None = None
+        self._where: dict[str, tuple[str, str]] = {}  # platform name -> (namespace, pod)
+        self._pull_refreshed: dict[str, float] = {}
+        self.summaries = metrics.SummaryCache(self._summary)
+
+    @property
+    def api(self) -> client.ApiClient:
+        if self._api is None:
+            self._api = load_api_client()
+        return self._api
+
+    @property
+    def applier(self) -> Applier:
+        if self._applier is None:
+            self._applier = Applier(self.api)
+        return self._applier
+
+    @property
+    def core(self) -> client.CoreV1Api:
+        return client.CoreV1Api(self.api)
+
+    def request(self, method: str, path: str, body=None, query=None,
+                content_type: str = "application/json"):
+        try:
+            return self.applier.request(method, path, body, query, content_type)
+        except HTTPError as exc:
+            raise EngineUnavailable(f"The Kubernetes API does not answer: {exc}") from exc
+
+    # Images: the nodes pull when a pod starts; failures come back in the pod status.
+    pulls_on_start = True
+
+    def has_image(self, image_ref: str) -> bool:
+        return False
+
+    def pull(self, image_ref: str, auth: dict | None = None) -> None:
+        return None
+
+    # Instances --------------------------------------------------------------------
+    def ensure(self, spec: InstanceSpec) -> Observed:
+        from hosting.models import Version
+
+        version_id, ordinal = specs.version_id_of(spec.labels), specs.ordinal_of(spec.labels)
+        version = Version.objects.select_related("service__tenant").get(pk=version_id)
+        ns = names.namespace(version.service.tenant_id)
+        bound = self._bound(ns, version_id, ordinal)
+        if bound is not None:
+            return self._remember(bound)
+        self.apply_version(version)
+        pod = self._bind_free_pod(ns, version, ordinal, spec.name)
+        self._remember(pod | {"metadata": {**pod["metadata"], "annotations": {
+            **(pod["metadata"].get("annotations") or {}), status.ANNOTATION_NAME: spec.name}}})
+        try:
+            return self._wait_started(ns, pod["metadata"]["name"], version)
+        except RuntimeFailure:
+            # Like a container that failed to start: nothing stays. By pod name, never by
+            # the platform's name: a newer pod may carry that name already.
+            self._remove_pod(ns, pod["metadata"]["name"])
+            raise
+
+    def apply_version(self, version) -> None:
+        """Namespace objects, pull secret, env secret and the Deployment; each written
+        only when its spec changed (the applier's hash)."""
+        for manifest in manifests.tenant_objects(version.service.tenant):
+            self._apply(manifest)
+        self._refresh_pull_secret(version)
+        self._apply(manifests.env_secret(version))
+        self._apply(manifests.deployment(version, replicas=0))
+
+    def _apply(self, manifest: dict) -> None:
+        try:
+            self.applier.apply(manifest)
+        except ApiException as exc:
+            raise RuntimeFailure(f"Kubernetes refused the {manifest['kind']} "
+                                 f"{manifest['metadata']['name']}: {_reason(exc)}") from exc
+
+    def _refresh_pull_secret(self, version) -> None:
+        """The pull credential is short-lived: rewritten when older than half its life."""
+        from hosting.registry import client as registry  # the credential the platform mints
+
+        key = f"{names.namespace(version.service.tenant_id)}/{version.service_id}"
+        if time.monotonic() - self._pull_refreshed.get(key, -1e9) < settings.KUBERNETES_PULL_REFRESH_SECONDS:
+            return
+        auth = registry.pull_auth(version.service.repository)
+        self._apply(manifests.pull_secret(version, auth, datetime.now(UTC).isoformat()))
+        self._pull_refreshed[key] = time.monotonic()
+
+    def _bound(self, ns: str, version_id: int, ordinal: int) -> dict | None:
+        selector = names.selector({**specs.version_selector(version_id),
+                                   specs.LABEL_INSTANCE: str(ordinal)})
+        pods = [p for p in self._pods(ns, selector) if status.is_live(p)]
+        return pods[0] if pods else None
+
+    def _bind_free_pod(self, ns: str, version, ordinal: int, name: str) -> dict:
+        selector = names.selector(specs.version_selector(version.pk))
+        deployment = names.deployment(version.pk)
+
+        def free(pods: list[dict]) -> dict | None:
+            live = [p for p in pods if status.is_live(p)]
+            mine = [p for p in live if (p["metadata"].get("labels") or {}).get(
+                specs.LABEL_INSTANCE) == str(ordinal)]
+            if mine:  # a concurrent ensure (activator and worker) bound one meanwhile
+                return mine[0]
+            unbound = [p for p in live if specs.LABEL_INSTANCE not in (p["metadata"].get("labels") or {})]
+            if not unbound:
+                bound = len(live) - len(unbound)
+                self._scale(ns, deployment, lambda n: max(n, bound + 1))
+                self._raise_replica_failure(ns, deployment)
+                return None
+            for pod in sorted(unbound, key=lambda p: p["metadata"].get("creationTimestamp", "")):
+                if self._bind(ns, pod, ordinal, name):
+                    return pod
+            return None
+
+        pod = self._wait(ns, selector, free)
+        if pod is None:
+            failure = self._replica_failure(ns, deployment)
+            raise RuntimeFailure(failure or f"No pod of {deployment} appeared within "
+                                            f"{settings.KUBERNETES_START_TIMEOUT_SECONDS} s.")
+        return pod
+
+    def _bind(self, ns: str, pod: dict, ordinal: int, name: str) -> bool:
+        meta = pod["metadata"]
+        patch = {"metadata": {"resourceVersion": meta["resourceVersion"],
+                              "labels": {specs.LABEL_INSTANCE: str(ordinal)},
+                              "annotations": {status.ANNOTATION_NAME: name}}}
+        try:
+            self.request("PATCH", f"/api/v1/namespaces/{ns}/pods/{meta['name']}", patch,
+                         content_type="application/merge-patch+json")
+            return True
+        except ApiException as exc:
+            if exc.status in (404, 409):  # gone, or bound by a concurrent run
+                return False
+            raise
+
+    def _wait_started(self, ns: str, pod_name: str, version) -> Observed:
+        image = manifests.image(version)
+
+        def started(pods: list[dict]) -> Observed | None:
+            pod = next((p for p in pods if p["metadata"]["name"] == pod_name), None)
+            if pod is None:
+                raise RuntimeFailure(f"The pod {pod_name} disappeared while starting.")
+            failure = status.start_failure(pod, image)
+            if failure is not None:
+                raise failure
+            seen = status.observed(pod)
+            return seen if seen.state in {"running", "exited"} else None
+
+        selector = names.selector(specs.version_selector(version.pk))
+        seen = self._wait(ns, selector, started)
+        if seen is None:
+            raise RuntimeFailure(f"The pod {pod_name} did not start within "
+                                 f"{settings.KUBERNETES_START_TIMEOUT_SECONDS} s.")
+        return seen
+
+    def _wait(self, ns: str, selector: str, check: Callable[[list[dict]], object]):
+        """check(pods) after every change of the selected pods until it returns something
+        or the start timeout passes (then None). The watch is the wait: no sleeps."""
+        deadline = time.monotonic() + settings.KUBERNETES_START_TIMEOUT_SECONDS
+        while True:
+            listing = self.request("GET", f"/api/v1/namespaces/{ns}/pods",
+                                   query=[("labelSelector", selector)])
+            result = check(listing.get("items") or [])
+            remaining = deadline - time.monotonic()
+            if result is not None or remaining <= 0:
+                return result
+            self._next_change(ns, selector, listing["metadata"].get("resourceVersion"),
+                              min(remaining, WATCH_SLICE_SECONDS))
+
+    def _next_change(self, ns: str, selector: str, since: str | None, seconds: float) -> None:
+        watcher = watch.Watch()
+        try:
+            for _event in watcher.stream(self.core.list_namespaced_pod, ns, label_selector=selector,
+                                         resource_version=since, timeout_seconds=max(1, math.ceil(seconds)),
+                                         _request_timeout=seconds + 5):
+                break
+        except (ApiException, HTTPError) as exc:  # 410 Gone and friends: just relist
+            log.debug("watch ended: %s", exc)
+        finally:
+            watcher.stop()
+
+    def _scale(self, ns: str, deployment: str, change: Callable[[int], int]) -> int:
+        path = f"/apis/apps/v1/namespaces/{ns}/deployments/{deployment}/scale"
+        for _ in range(CONFLICT_RETRIES):
+            try:
+                scale = self.request("GET", path)
+            except ApiException as exc:
+                if exc.status == 404:
+                    return 0
+                raise
+            current = (scale.get("spec") or {}).get("replicas", 0)
+            wanted = change(current)
+            if wanted == current:
+                return current
+            scale["spec"]["replicas"] = wanted
+            try:
+                self.request("PUT", path, scale)  # resourceVersion inside: 409 if raced
+                return wanted
+            except ApiException as exc:
+                if exc.status != 409:
+                    raise
+        raise RuntimeFailure(f"Could not change the replicas of {deployment}: too many conflicts.")
+
+    def _replica_failure(self, ns: str, deployment: str) -> str | None:
+        selector = names.selector(specs.version_selector(_version_of(deployment)))
+        found = self.request("GET", f"/apis/apps/v1/namespaces/{ns}/replicasets",
+                             query=[("labelSelector", selector)])
+        for item in found.get("items") or []:
+            failure = status.replica_failure(item)
+            if failure:
+                return failure
+        return None
+
+    def _raise_replica_failure(self, ns: str, deployment: str) -> None:
+        failure = self._replica_failure(ns, deployment)
+        if failure:
+            raise RuntimeFailure(failure)
+
+    def observe(self, labels: dict[str, str]) -> list[Observed]:
+        selector = names.selector(labels) + f",{specs.LABEL_INSTANCE}"
+        pods = self._pods(None, selector)
+        return [self._remember(p) for p in pods if status.is_live(p)]
+
+    def get(self, name: str) -> Observed | None:
+        pod = self._pod(name)
+        return status.observed(pod) if pod is not None and status.is_live(pod) else None
+
+    def remove(self, name: str) -> None:
+        pod = self._pod(name)
+        if pod is not None:
+            self._delete_pod(pod)
+        self._where.pop(name, None)
+
+    def _remove_pod(self, ns: str, pod_name: str) -> None:
+        try:
+            pod = self.request("GET", f"/api/v1/namespaces/{ns}/pods/{pod_name}")
+        except ApiException as exc:
+            if exc.status == 404:
+                return
+            raise
+        self._delete_pod(pod)
+
+    def _delete_pod(self, pod: dict) -> None:
+        """The pod goes and the replica count follows, so the controller does not start
+        a replacement: the cheapest to delete, one replica less, then deleted."""
+        ns, pod_name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        path = f"/api/v1/namespaces/{ns}/pods/{pod_name}"
+        version_id = specs.version_id_of(pod["metadata"].get("labels") or {})
+        if status.is_live(pod):
+            try:
+                self.request("PATCH", path, {"metadata": {"annotations": {names.DELETION_COST: LOWEST_COST}}},
+                             content_type="application/merge-patch+json")
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+            if version_id is not None:
+                self._scale(ns, names.deployment(version_id), lambda n: max(n - 1, 0))
+        self.applier.delete(path, grace=settings.RUNTIME_STOP_TIMEOUT_SECONDS)
+
+    def remove_tenant(self, tenant_id: int) -> None:
+        """The namespace holds everything of the tenant's; deleting it removes the rest."""
+        self.applier.delete(f"/api/v1/namespaces/{names.namespace(tenant_id)}")
+
+    def release(self, version_id: int) -> None:
+        selector = names.selector(specs.version_selector(version_id))
+        found = self.request("GET", "/apis/apps/v1/deployments", query=[("labelSelector", selector)])
+        for item in found.get("items") or []:
+            ns = item["metadata"]["namespace"]
+            self.applier.delete(f"/apis/apps/v1/namespaces/{ns}/deployments/{item['metadata']['name']}")
+            self.applier.delete(f"/api/v1/namespaces/{ns}/secrets/{names.env_secret(version_id)}")
+
+    # Observations -----------------------------------------------------------------
+    def logs(self, name: str, since: datetime | None = None, tail: int | None = None,
+             max_bytes: int | None = None) -> list[LogLine]:
+        pod = self._pod(name)
+        if pod is None:
+            return []
+        cstatus = status.container_status(pod)
+        limit = min(max_bytes or settings.KUBERNETES_LOG_LIMIT_BYTES, settings.KUBERNETES_LOG_LIMIT_BYTES)
+        query: dict = {"container": names.CONTAINER, "timestamps": True, "limit_bytes": limit,
+                       # A crashed container's lines are in the previous run's log.
+                       "previous": bool(cstatus.get("restartCount")) and not
+                       (cstatus.get("state") or {}).get("running")}
+        if tail is not None:
+            query["tail_lines"] = tail
+        if since is not None:
+            query["since_seconds"] = max(1, math.ceil((datetime.now(UTC) - since).total_seconds()) + 1)
+        try:
+            text = self.core.read_namespaced_pod_log(pod["metadata"]["name"], pod["metadata"]["namespace"],
+                                                     **query)
+        except ApiException:
+            return []  # not started yet, or no previous run
+        text = text or ""
+        cut = len(text.encode()) >= limit
+        if cut:  # the API server stopped at limit_bytes: drop the partial last line
+            text = text[: text.rfind("\n") + 1]
+        lines = LogLines(line for line in parse_log(text) if since is None or line.timestamp >= since)
+        lines.truncated = cut
+        return lines
+
+    def read_files(self, name: str, path: str, offsets: dict[str, int] | None = None,
+                   max_bytes: int | None = None) -> dict[str, FileChunk]:
+        """A tar of `path` through exec (the image needs `tar`, or busybox at /bin)."""
+        pod = self._pod(name)
+        if pod is None or status.observed(pod).state != "running":
+            return {}
+        for command in (["tar", "cf", "-", path], ["/bin/busybox", "tar", "cf", "-", path]):
+            data = self._exec(pod, command)
+            if data:
+                return untar(data, offsets or {}, max_bytes or MAX_LOG_FILE_BYTES)
+        return {}
+
+    def stats(self, name: str) -> Usage | None:
+        pod = self._pod(name)
+        if pod is None or status.observed(pod).state != "running":
+            return None
+        node = (pod.get("spec") or {}).get("nodeName")
+        try:
+            return self.summaries.usage(node, pod["metadata"]["namespace"], pod["metadata"]["name"])
+        except (ApiException, HTTPError) as exc:
+            log.warning("kubelet summary of %s failed: %s", node, exc)
+            return None
+
+    def probe(self, observed: Observed, port: int, timeout: float) -> ProbeResult:
+        if not observed.host_ip:
+            return ProbeResult(False, "error", detail="The pod has no IP address yet.")
+        return http_get(observed.host_ip, port, timeout)
+
+    def listening_ports(self, name: str) -> list[int] | None:
+        pod = self._pod(name)
+        if pod is None:
+            return None
+        for command in (["cat", "/proc/net/tcp", "/proc/net/tcp6"],
+                        ["/bin/busybox", "cat", "/proc/net/tcp", "/proc/net/tcp6"]):
+            data = self._exec(pod, command)
+            if data:
+                return listening_ports_from_proc(data.decode(errors="replace"))
+        return None
+
+    # Helpers ----------------------------------------------------------------------
+    def _pods(self, ns: str | None, selector: str) -> list[dict]:
+        path = f"/api/v1/namespaces/{ns}/pods" if ns else "/api/v1/pods"
+        return self.request("GET", path, query=[("labelSelector", selector)]).get("items") or []
+
+    def _pod(self, name: str) -> dict | None:
+        where = self._where.get(name)
+        if where is not None:
+            try:
+                pod = self.request("GET", f"/api/v1/namespaces/{where[0]}/pods/{where[1]}")
+                if (pod["metadata"].get("annotations") or {}).get(status.ANNOTATION_NAME) == name:
+                    return pod
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+            self._where.pop(name, None)
+        selector = names.selector(specs.namespace_selector()) + f",{specs.LABEL_INSTANCE}"
+        for pod in self._pods(None, selector):
+            if (pod["metadata"].get("annotations") or {}).get(status.ANNOTATION_NAME) == name:
+                self._remember(pod)
+                return pod
+        return None
+
+    def _remember(self, pod_or_observed) -> Observed:
+        pod = pod_or_observed
+        seen = pod if isinstance(pod, Observed) else status.observed(pod)
+        if not isinstance(pod, Observed):
+            self._where[seen.name] = (pod["metadata"]["namespace"], pod["metadata"]["name"])
+        return seen
+
+    def _exec(self, pod: dict, command: list[str]) -> bytes:
+        try:
+            ws = stream(self.core.connect_get_namespaced_pod_exec, pod["metadata"]["name"],
+                        pod["metadata"]["namespace"], container=names.CONTAINER, command=command,
+                        stderr=True, stdin=False, stdout=True, tty=False,
+                        _preload_content=False, binary=True)
+        except (ApiException, HTTPError, Exception) as exc:  # the websocket raises its own
+            log.debug("exec %s failed: %s", command, exc)
+            return b""
+        out = bytearray()
+        try:
+            while ws.is_open() and len(out) <= MAX_LOG_FILE_BYTES:
+                ws.update(timeout=5)
+                if ws.peek_stdout():
+                    out += ws.read_stdout()
+            out += ws.read_stdout() or b""
+        finally:
+            ws.close()
+        return bytes(out) if ws.returncode in (0, None) else b""
+
+    def _summary(self, node: str) -> dict:
+        return self.request("GET", f"/api/v1/nodes/{node}/proxy/stats/summary")
+
+
+def parse_log(text: str) -> list[LogLine]:
+    lines = []
+    for row in text.splitlines():
+        stamp, _, rest = row.partition(" ")
+        when = parse_time(stamp)
+        if when is None:
+            when, rest = datetime.now(UTC), row
+        lines.append(LogLine(when, "stdout", rest))
+    return lines
+
+
+def untar(data: bytes, offsets: dict[str, int], cap: int) -> dict[str, FileChunk]:
+    """Files of a `tar cf - /abs/path` stream by absolute path (tar drops the leading /)."""
+    try:
+        return files_from_tar(io.BytesIO(data), "/", offsets, cap, settings.LOG_MAX_FILE_SCAN_BYTES)
+    except tarfile.TarError as exc:
+        log.warning("reading a log archive failed: %s", exc)
+        return {}
+
+
+def _version_of(deployment: str) -> int:
+    return int(deployment.lstrip("v"))
+
+
+def _reason(exc: ApiException) -> str:
+    try:
+        return json.loads(exc.body).get("message") or str(exc.reason)
+    except (TypeError, ValueError):
+        return str(exc.reason)

@@ -1,0 +1,143 @@
+"""The Kubernetes backend's pure builders: manifests, names, quantities (no cluster)."""
+import json
+
+import pytest
+import yaml
+from django.core.management import call_command
+from django.test import override_settings
+
+from hosting.runtimes.kubernetes import apply, manifests, names, resources
+from tests.base import make_version
+
+AUTH = {"username": "puller", "password": "secret", "serveraddress": "127.0.0.1:5000"}
+
+
+def by_kind(objects):
+    return {m["kind"]: m for m in objects}
+
+
+def test_a_tenant_is_a_namespace_named_from_its_id(world):
+    alpha, bravo = world["alpha"], world["bravo"]
+    ns = manifests.namespace(alpha)
+    assert ns["metadata"]["name"] == f"hosting-t{alpha.pk}" != manifests.namespace(bravo)["metadata"]["name"]
+    assert ns["metadata"]["labels"] == {"hosting.namespace": "hosting", "hosting.tenant": "alpha"}
+
+
+def test_the_namespace_prefix_follows_the_setting(world):
+    with override_settings(KUBERNETES_NAMESPACE_PREFIX="plat"):
+        assert names.namespace(world["alpha"].pk) == f"plat-t{world['alpha'].pk}"
+    with override_settings(RUNTIME_NAMESPACE="test-x1"):
+        assert names.namespace(7) == "test-x1-t7"
+
+
+@pytest.mark.parametrize("spec_key, limits, requests", [
+    ("c0.25-m0.5", {"cpu": "250m", "memory": "512Mi"}, {"cpu": "25m", "memory": "51Mi"}),
+    ("c0.5-m1", {"cpu": "500m", "memory": "1024Mi"}, {"cpu": "50m", "memory": "102Mi"}),
+    ("c4-m8", {"cpu": "4000m", "memory": "8192Mi"}, {"cpu": "400m", "memory": "819Mi"}),
+])
+def test_limits_follow_the_resource_spec_and_requests_the_overcommit(svc, spec_key, limits, requests):
+    version = make_version(svc, resource_spec=spec_key)
+    box = manifests.container(version)["resources"]
+    assert (box["limits"], box["requests"]) == (limits, requests)
+
+
+def test_requests_never_drop_to_zero():
+    assert resources.requests_for(1, 1, 1000) == {"cpu": "1m", "memory": "1Mi"}
+
+
+def test_a_version_is_a_deployment_pinned_to_its_digest(svc):
+    version = make_version(svc, port=8080, initial_delay_seconds=5, env=[("A", "1")])
+    version.image_digest = "sha256:" + "ab" * 32
+    dep = manifests.deployment(version, replicas=2)
+    assert dep["metadata"]["name"] == f"v{version.pk}"
+    assert dep["spec"]["replicas"] == 2
+    assert dep["spec"]["selector"]["matchLabels"] == {"hosting.namespace": "hosting",
+                                                      "hosting.version": str(version.pk)}
+    labels = dep["spec"]["template"]["metadata"]["labels"]
+    assert "hosting.instance" not in labels and labels["hosting.version-name"] == version.name
+    pod = dep["spec"]["template"]["spec"]
+    box = pod["containers"][0]
+    assert box["image"].endswith("/alpha/testservice@sha256:" + "ab" * 32)
+    assert box["ports"] == [{"containerPort": 8080, "protocol": "TCP"}]
+    assert box["readinessProbe"]["tcpSocket"] == {"port": 8080}
+    assert (box["readinessProbe"]["initialDelaySeconds"], box["readinessProbe"]["failureThreshold"]) == (5, 3)
+    assert box["envFrom"] == [{"secretRef": {"name": f"v{version.pk}-env"}}]
+    assert "env" not in box  # the values live only in the Secret
+    assert pod["imagePullSecrets"] == [{"name": f"pull-s{svc.pk}"}]
+    assert pod["automountServiceAccountToken"] is False
+    assert box["securityContext"]["allowPrivilegeEscalation"] is False
+    assert box["securityContext"]["capabilities"]["drop"] == ["ALL"]
+
+
+def test_env_goes_to_a_secret_in_the_users_order(svc):
+    version = make_version(svc, env=[("Z", "last"), ("MESSAGE", "héllo")])
+    secret = manifests.env_secret(version)
+    assert secret["metadata"]["name"] == f"v{version.pk}-env"
+    assert secret["stringData"] == {"Z": "last", "MESSAGE": "héllo"}
+
+
+def test_the_pull_secret_carries_the_minted_credential(svc):
+    secret = manifests.pull_secret(make_version(svc), AUTH, "2026-01-01T00:00:00+00:00")
+    assert secret["type"] == "kubernetes.io/dockerconfigjson"
+    config = json.loads(secret["stringData"][".dockerconfigjson"])
+    assert config["auths"]["127.0.0.1:5000"]["auth"] == "cHVsbGVyOnNlY3JldA=="  # puller:secret
+
+
+def test_the_nodes_registry_name_replaces_the_platforms(svc):
+    version = make_version(svc)
+    with override_settings(REGISTRY_HOST="127.0.0.1:5000", KUBERNETES_REGISTRY_HOST="registry.lan:5000"):
+        assert manifests.image(version).startswith("registry.lan:5000/alpha/testservice")
+
+
+def test_the_tenant_gets_quota_limits_and_a_default_deny_policy(world):
+    with override_settings(KUBERNETES_QUOTA_PODS=7, KUBERNETES_ROUTER_CIDRS=["10.88.0.1/32"]):
+        objects = by_kind(manifests.tenant_objects(world["alpha"]))
+    assert objects["ResourceQuota"]["spec"]["hard"]["pods"] == "7"
+    assert objects["LimitRange"]["spec"]["limits"][0]["max"] == {"cpu": "4000m", "memory": "8192Mi"}
+    policy = objects["NetworkPolicy"]["spec"]
+    assert policy["podSelector"] == {} and policy["policyTypes"] == ["Ingress", "Egress"]
+    assert policy["ingress"] == [{"from": [{"podSelector": {}}, {"ipBlock": {"cidr": "10.88.0.1/32"}}]}]
+    assert "10.0.0.0/8" in policy["egress"][1]["to"][0]["ipBlock"]["except"]
+
+
+def test_every_object_lives_in_the_tenants_namespace(svc):
+    objects = manifests.version_objects(make_version(svc), AUTH)
+    assert [m["kind"] for m in objects] == ["Namespace", "ResourceQuota", "LimitRange", "NetworkPolicy",
+                                            "Secret", "Secret", "Deployment"]
+    assert {m["metadata"].get("namespace", m["metadata"]["name"]) for m in objects} == {
+        f"hosting-t{svc.tenant_id}"}
+
+
+def test_the_spec_hash_changes_with_the_spec_only(svc):
+    version = make_version(svc)
+    one, two = manifests.deployment(version), manifests.deployment(version)
+    assert apply.spec_hash(one) == apply.spec_hash(two)
+    two["spec"]["replicas"] = 3
+    assert apply.spec_hash(one) != apply.spec_hash(two)
+    assert apply.with_hash(one)["metadata"]["annotations"][names.ANNOTATION_HASH] == apply.spec_hash(one)
+
+
+@pytest.mark.parametrize("quantity, value", [("250m", 0.25), ("2", 2.0), ("1Gi", 2**30), ("512Mi", 2**29)])
+def test_quantities_parse(quantity, value):
+    assert resources.parse(quantity) == value
+
+
+def test_a_bad_quantity_is_named():
+    with pytest.raises(ValueError, match="'12xb'"):
+        resources.parse("12xb")
+
+
+def test_render_manifests_prints_yaml_without_secret_values(svc, capsys):
+    version = make_version(svc, env=[("TOKEN", "s3cr3t")])
+    call_command("render_manifests", str(version.pk))
+    out = capsys.readouterr().out
+    objects = list(yaml.safe_load_all(out))
+    assert objects[-1]["kind"] == "Deployment"
+    assert "s3cr3t" not in out and "<hidden>" in out
+
+
+def test_render_manifests_names_a_missing_version(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No version with id 999"):
+        call_command("render_manifests", "999")

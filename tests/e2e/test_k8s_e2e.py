@@ -3,6 +3,7 @@ two versions as Deployments, HAProxy on the host routes to their pod IPs, an 80/
 holds within ±3 points over 1,000 requests, and deleting a version removes its objects."""
 import uuid
 from collections import Counter
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -72,7 +73,7 @@ def test_versions_on_the_cluster_answer_through_haproxy_with_the_split(
         status, body, headers = router.request(host, "/cgi-bin/env", timeout=10)
         return body if status == 200 and "x-hosting-router" not in headers else None
 
-    preview = f"{green['name']}.preview.alpha.{settings.APPS_DOMAIN}"
+    preview = urlsplit(green["preview_url"]).hostname  # carries the version's random label
     assert b"message=green" in wait_for(lambda: answer(preview), what="green's preview host")
 
     shifted = http.put(f"{http.base}/services/{service['id']}/traffic/", timeout=10, json={

@@ -15,7 +15,7 @@ import pytest
 from hosting import runtimes
 from hosting.domain.versions import delete_version
 from hosting.models import Version
-from hosting.orchestration import deploy, logs, reconcile
+from hosting.orchestration import deploy, logs, observe, reconcile
 from hosting.runtimes import specs
 from tests.base import deploy_now, wait_for
 from tests.runtime.conftest import new_version
@@ -177,7 +177,7 @@ def test_logs_come_from_stdout_and_from_a_file(backend, svc, push_test_image):
     assert version.status == "normal", version.latest_error()
 
     def both_sources():
-        reconcile.reconcile_all()
+        observe.collect(everything=True)  # the collect_observations task, every instance now
         return {e.source for e in logs.read_logs(version)} >= {"stdout", "/var/log/app/app.log"}
 
     wait_for(both_sources, what="lines from stdout and from the file")

@@ -112,9 +112,9 @@ def principal_for(username: str, password: str) -> Principal:
         return _internal_principal(password)
     if logins.locked(username):
         raise BadCredentials(logins.locked_message())
-    user = authenticate(username=username, password=password)
-    if user is None:
-        user = _token_user(username, password)
+    # An API token first: tried as a password it would count as a failed login, and a
+    # CI pipeline pushing with its token would lock the account out of the console.
+    user = _token_user(username, password) or authenticate(username=username, password=password)
     if user is None or not user.is_active:
         raise BadCredentials("bad credentials: check the user name and the password "
                              "(your console password or an API token)")

@@ -103,6 +103,14 @@ def test_an_api_token_works_as_the_password(client, world):
     assert ApiToken.objects.get(user=world["alice"]).last_used is not None
 
 
+def test_pushing_with_an_api_token_never_counts_as_a_failed_login(client, world, settings):
+    """A CI pipeline logs in to the registry with its token on every push: the account's
+    console login must not be locked out by it."""
+    for _ in range(settings.LOGIN_FAILURES_MAX + 2):
+        assert ask(client, auth=basic("alice", world["alice_key"])).status_code == 200
+    assert client.login(username="alice", password="alice-password")
+
+
 def test_an_api_token_of_someone_else_is_refused(client, world):
     response = ask(client, auth=basic("alice", world["bob_key"]))
     assert response.status_code == 401

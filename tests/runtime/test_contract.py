@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from hosting import router as router_module
 from hosting import runtimes
+from hosting.domain.traffic import set_traffic
 from hosting.domain.versions import delete_version
 from hosting.models import Version
 from hosting.orchestration import deploy, logs, observe, reconcile
@@ -168,6 +170,73 @@ def test_a_deleted_version_leaves_nothing_behind(backend, svc, push_test_image):
     if backend.cluster is not None:
         left = backend.cluster.get("deployments", "-A", "-l", f"hosting.version={version.pk}")
         assert left["items"] == []
+
+
+def test_a_version_deleted_while_it_deploys_ends_deleted_with_nothing_left(backend, svc, push_test_image,
+                                                                           task_sends):
+    push_test_image(REPO, "v1", image="httpd")
+    version = new_version(svc, initial_delay_seconds=60)  # the deploy waits out the delay
+    later = deploy.deploy(version.pk)  # resolve, pull, start: "look again" after the delay
+    assert later is not None, Version.objects.get(pk=version.pk).latest_error()
+    assert Version.objects.get(pk=version.pk).deploy_phase == "wait_initial_delay"
+    wait_for(lambda: backend.instances(version), seconds=120, what="the started instance")
+    delete_version(Version.objects.get(pk=version.pk))
+    assert ("delete_version", (version.pk,)) in task_sends
+    assert deploy.deploy(version.pk) is None  # the deploy's own next message: it stops
+    deploy.remove(version.pk)  # the delete task
+    wait_for(lambda: backend.instances(version) == [], seconds=120, what="no instance left")
+    version = Version.objects.get(pk=version.pk)
+    assert version.status == "deleted" and not version.instances.exists()
+    if backend.cluster is not None:
+        left = backend.cluster.get("deployments", "-A", "-l", f"hosting.version={version.pk}")
+        assert left["items"] == []
+
+
+def test_a_version_at_zero_is_woken_through_the_router_and_scales_back_to_zero(
+        backend, svc, push_test_image, router, start_activator, monkeypatch):
+    activator = start_activator(hold_seconds=90)  # a cold pod on a busy shared machine
+    converged = _count_activator_converges(monkeypatch)
+    push_test_image(REPO, "v1", image="httpd")
+    version = deployed(svc, min_replicas=0, max_replicas=2)
+    assert (version.status, version.desired_instances) == ("normal", 0), version.latest_error()
+    assert backend.instances(version) == []
+    set_traffic(svc, {version.pk: 100})
+    router_module.sync()
+    for wakes in (1, 2):
+        status, body, _ = router.request(svc.host, timeout=180)
+        assert (status, b"hosting testimage httpd ok" in body) == (200, True), body[:300]
+        assert activator.wakes == wakes
+        assert Version.objects.get(pk=version.pk).desired_instances == 1
+        assert version.instances.filter(ready=True).count() == 1
+        assert [o.labels["hosting.instance"] for o in backend.instances(version)] == ["0"]
+        # The activator answers as soon as the instance is ready; its converge may still
+        # be finishing (probe, rows): scaling down concurrently would race with it.
+        wait_for(lambda: converged["began"] == converged["ended"], seconds=120,
+                 what="the activator's converge")
+        Version.objects.filter(pk=version.pk).update(desired_instances=0)  # the autoscaler's 0
+        reconcile.converge(version.pk, wait=True)
+        wait_for(lambda: backend.instances(version) == [], seconds=120, what="no instance left")
+        assert not version.instances.exists()
+        router_module.sync()
+
+
+def _count_activator_converges(monkeypatch) -> dict[str, int]:
+    """How many of the activator's direct converges began and ended (they run in its
+    thread pool, the request's answer does not wait for them)."""
+    from hosting.activator import versions
+
+    counts = {"began": 0, "ended": 0}
+    real = versions.converge
+
+    def converge(version_id: int) -> None:
+        counts["began"] += 1  # before the wake's poll can see a ready address
+        try:
+            real(version_id)
+        finally:
+            counts["ended"] += 1
+
+    monkeypatch.setattr(versions, "converge", converge)
+    return counts
 
 
 def test_logs_come_from_stdout_and_from_a_file(backend, svc, push_test_image):

@@ -180,10 +180,12 @@ def _add_cold_phases(start: InstanceStart, arrived: float, woke: float | None,
 
 
 def _reason(code: str, start: InstanceStart, **extra) -> Reason:
-    """The event: its text's numbers, and every phase's seconds for scripts."""
+    """The event: its text's numbers, and every phase's seconds for scripts (a list, in
+    order: PostgreSQL's jsonb keeps no key order, so a mapping would come back sorted)."""
     name, seconds = longest(start.phases) or ("", 0.0)
+    phases = [{"name": phase, "seconds": took} for phase, took in durations(start.phases).items()]
     return reason(code, instance=start.instance_name, kind=start.kind, total=total(start.phases),
-                  phase=name, seconds=seconds, phases=durations(start.phases), **extra)
+                  phase=name, seconds=seconds, phases=phases, **extra)
 
 
 def latest(instance: Instance) -> InstanceStart | None:

@@ -115,7 +115,9 @@ def push_image(local_ref: str, registry: str, repository: str, tag: str, authfil
 
 
 def untag(ref: str) -> None:
-    subprocess.run(["podman", "untag", ref], check=False, capture_output=True, timeout=60)
+    """Remove this one name. `podman untag IMAGE` alone removes every name of the image:
+    here that includes the shared test image's own tag, which later tests push."""
+    subprocess.run(["podman", "untag", ref, ref], check=False, capture_output=True, timeout=60)
 
 
 def remove_containers(label: str) -> None:

@@ -72,7 +72,7 @@ def test_the_ready_instance_gets_an_instance_phases_event_with_code_and_params(s
     assert event.message.startswith(f"Instance {version.instances.get().name} is ready ")
     assert "after its start began; the longest phase: " in event.message
     assert event.code == "instance.phases"
-    assert list(event.params["phases"]) == NAMES
+    assert [phase["name"] for phase in event.params["phases"]] == NAMES
     assert event.params["phase"] in NAMES and event.params["kind"] == "deploy"
 
 

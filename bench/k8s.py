@@ -66,7 +66,7 @@ def measure() -> list[tuple[str, float, str, float | None]]:
             deploys = _measure_deploys(env)
             raw = _measure_raw(env)
             router = stack.enter_context(_router(work))
-            cold = _cold_starts(env, router)
+            cold = [seconds for seconds, _phases in _cold_starts(env, router)]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     p50, raw50, cold50 = percentile(deploys, 0.5), percentile(raw, 0.5), percentile(cold, 0.5)

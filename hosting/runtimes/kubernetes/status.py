@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from hosting.runtimes.base import ImagePullFailed, Observed, RuntimeFailure
-from hosting.runtimes.local import classify_pull_error, parse_time
+from hosting.runtimes.local import classify_pull_error
+from hosting.runtimes.streams import parse_time
 
 ANNOTATION_NAME = "hosting.platform/instance-name"
 PULL_REASONS = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull",

@@ -177,6 +177,13 @@ class Runtime(abc.ABC):
     def probe(self, observed: Observed, port: int, timeout: float) -> ProbeResult:
         """One HTTP GET / to the instance's service port."""
 
+    def address(self, name: str, engine_id: str = "") -> str:
+        """What to pass as `name` to get, remove, logs, read_files, stats and
+        listening_ports for the instance the engine made as `engine_id`: its name by
+        default; an engine that can address by id takes the id, so another container
+        given the same name is never read, counted nor removed."""
+        return name
+
     def image_size(self, image_ref: str) -> int | None:
         """The image's size in bytes if the engine tells it (the pull phase shows it)."""
         return None

@@ -200,7 +200,7 @@ class LocalRuntime(Runtime):
         """Remove the tenant's leftover containers, its network and its firewall chain."""
         selector = {**specs.namespace_selector(), specs.LABEL_TENANT_ID: str(tenant_id)}
         for observed in self.observe(selector):
-            self.remove(observed.name)
+            self.remove(observed.id)
         name = specs.network_name(tenant_id)
         network = self._find_network(name)
         if network is not None and (network.attrs.get("Labels") or {}).get(
@@ -232,7 +232,7 @@ class LocalRuntime(Runtime):
         for container in found:
             observed = self._observed_sparse(container.attrs)
             if not observed.running:  # exit code and OOM only come with a full inspect
-                observed = self.get(observed.name) or observed
+                observed = self.get(observed.id) or observed
             result.append(observed)
         return result
 
@@ -348,6 +348,10 @@ class LocalRuntime(Runtime):
         return listening_ports_from_proc(text) if text else None
 
     # Helpers ----------------------------------------------------------------------
+    def address(self, name: str, engine_id: str = "") -> str:
+        """The container's id once known: names can be taken by anyone on the engine."""
+        return engine_id or name
+
     def _container(self, name: str):
         return _lookup(self.client.containers.get, name)
 

@@ -32,6 +32,9 @@ class InstanceSpec:
     cap_add: tuple[str, ...] = ()  # on top of dropping every capability
     pids_limit: int = 256
     userns: str = ""  # "auto": uid 0 inside maps to an unprivileged host uid; "": engine default
+    read_only: bool = False  # root filesystem read-only: only `tmpfs` paths are writable
+    tmpfs: tuple[str, ...] = ()  # writable paths, each a tmpfs of tmpfs_mib
+    tmpfs_mib: int = 64
 
 
 @dataclass

@@ -162,7 +162,9 @@ class LocalRuntime(Runtime):
             nano_cpus=spec.nano_cpus, mem_limit=spec.mem_limit, memswap_limit=spec.mem_limit,
             cap_drop=["ALL"], cap_add=list(spec.cap_add) or None,
             security_opt=["no-new-privileges"], pids_limit=spec.pids_limit,
-            network_mode=network, privileged=False,
+            network_mode=network, privileged=False, read_only=spec.read_only,
+            # Podman copies the image's files at a path into its tmpfs (tmpcopyup).
+            tmpfs={path: f"size={spec.tmpfs_mib}m,mode=1777" for path in spec.tmpfs} or None,
         )
         if spec.userns:  # the SDK only knows "host"; the API takes Podman's "auto"
             host_config["UsernsMode"] = spec.userns

@@ -123,3 +123,10 @@ def test_viewers_opening_the_wizard_get_no_secret_and_cannot_post(world, charlie
     rows = {"env_name": ["API_KEY"], "env_value": ["stolen"], "env_secret": ["0"]}
     assert charlie.post(urls["step2"], {**STEP2, **rows, "action": "deploy"}).status_code == 403
     assert unsealed(Version.objects.get()) == {"API_KEY": CLEAR}
+
+
+def test_the_secret_mark_is_translated(world, alice, urls, fake_tags):
+    alice.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    alice.post(urls["step1"], STEP1)
+    body = alice.get(urls["step2"]).content.decode()
+    assert "作为机密导入" in body and "机密变量加密存储" in body

@@ -57,3 +57,9 @@ def writable_paths(log_paths: list[str] | None) -> tuple[str, ...]:
 
 def tmpfs_mib() -> int:
     return settings.RUNTIME_TMPFS_MIB
+
+
+def log_max_mib() -> int:
+    """What the engine keeps of an instance's stdout/stderr on the host's disk; the
+    collector reads it every pass, so older lines are already stored when it is cut."""
+    return settings.RUNTIME_LOG_MAX_MIB

@@ -35,6 +35,7 @@ class InstanceSpec:
     read_only: bool = False  # root filesystem read-only: only `tmpfs` paths are writable
     tmpfs: tuple[str, ...] = ()  # writable paths, each a tmpfs of tmpfs_mib
     tmpfs_mib: int = 64
+    log_max_mib: int = 0  # the engine's stdout/stderr file on the host; 0: engine default
 
 
 @dataclass

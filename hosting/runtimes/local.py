@@ -165,6 +165,7 @@ class LocalRuntime(Runtime):
             network_mode=network, privileged=False, read_only=spec.read_only,
             # Podman copies the image's files at a path into its tmpfs (tmpcopyup).
             tmpfs={path: f"size={spec.tmpfs_mib}m,mode=1777" for path in spec.tmpfs} or None,
+            log_config=_log_config(spec.log_max_mib),
         )
         if spec.userns:  # the SDK only knows "host"; the API takes Podman's "auto"
             host_config["UsernsMode"] = spec.userns
@@ -415,6 +416,14 @@ def _owned(observed: Observed, spec: InstanceSpec) -> Observed:
         f"A container named {spec.name} already exists but was not made by the platform "
         f"for this instance (its labels differ); it was left untouched. Remove or rename "
         f"it, then deploy again.")
+
+
+def _log_config(max_mib: int) -> dict | None:
+    """Podman's conmon cuts the stdout/stderr file back at max-size ("json-file" is the
+    name Docker and Podman both take for it)."""
+    if max_mib <= 0:
+        return None
+    return {"Type": "json-file", "Config": {"max-size": f"{max_mib}m"}}
 
 
 def _fence(network) -> firewall.Fence:

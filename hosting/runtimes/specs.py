@@ -94,6 +94,7 @@ def instance_spec(version: Version, ordinal: int) -> InstanceSpec:
         read_only=hardening.read_only_root(),
         tmpfs=hardening.writable_paths(version.log_paths),
         tmpfs_mib=hardening.tmpfs_mib(),
+        log_max_mib=hardening.log_max_mib(),
     )
 
 

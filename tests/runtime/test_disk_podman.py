@@ -1,5 +1,8 @@
 """Disk use is bounded on real Podman: a read-only root, and size-capped tmpfs where an
 app may write (overlay on ext4 cannot cap a container's writable layer)."""
+import os
+from dataclasses import replace
+
 import pytest
 
 from hosting.runtimes.local import LocalRuntime
@@ -42,3 +45,18 @@ def test_writing_past_the_tmpfs_cap_fails_with_enospc_and_the_root_is_read_only(
 def test_an_unlimited_spec_keeps_a_writable_root(runtime, podman_engine, test_images):
     observed = runtime.ensure(tenant_spec(test_images["httpd"], podman_engine.namespace, 1, "rw"))
     assert sh(runtime, observed.name, "echo x > /bin/outside && cat /bin/outside") == (0, "x\n")
+
+
+def test_stdout_past_the_log_cap_is_cut_back_on_the_host(runtime, podman_engine, test_images):
+    spec = replace(tenant_spec(test_images["httpd"], podman_engine.namespace, 1, "loud",
+                               log_max_mib=1), userns="")  # the exec may open PID 1's stdout
+    observed = runtime.ensure(spec)
+    attrs = runtime.client.containers.get(observed.name).attrs
+    code, out = sh(runtime, observed.name,  # 3 MiB through PID 1's stdout, as the app would
+                   "/bin/busybox yes isolation2-loud-line | /bin/busybox head -c 3145728 > /proc/1/fd/1"
+                   " && echo isolation2-last-line > /proc/1/fd/1")
+    assert code == 0, out
+    wait_for(lambda: "isolation2-last-line" in runtime.client.containers.get(observed.name)
+             .logs(tail=5).decode(), what="the last line in the engine's log")
+    path = attrs.get("LogPath") or attrs["HostConfig"]["LogConfig"]["Path"]
+    assert os.path.getsize(path) <= 1 << 20

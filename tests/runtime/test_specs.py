@@ -92,7 +92,7 @@ def test_an_operator_can_allow_more_capabilities(svc):
 def test_the_root_is_read_only_with_capped_tmpfs_where_apps_and_log_paths_write(svc):
     version = make_version(svc, log_paths=["stdout", "/var/log/app/app.log", "/srv/logs/"])
     spec = specs.instance_spec(version, 0)
-    assert spec.read_only and spec.tmpfs_mib == 64
+    assert spec.read_only and (spec.tmpfs_mib, spec.log_max_mib) == (64, 16)
     assert spec.tmpfs == ("/tmp", "/var/tmp", "/run", "/var/log/app", "/srv")
 
 

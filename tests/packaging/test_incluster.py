@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -39,13 +40,17 @@ def run(*argv: str, env: dict | None = None, timeout: float = 600) -> str:
 def image(k8s_cluster) -> str:
     """The built image under a tag naming its content, in the node's containerd: a tag
     other than `latest` lets pods use the imported image (pull policy IfNotPresent)."""
+    started = time.monotonic()
     built = run(str(ROOT / "docker" / "build.sh"), env={**os.environ, "IMAGE": f"{IMAGE}:latest"},
                 timeout=1800).split()[-1]
+    print(f"incluster: image build {time.monotonic() - started:.0f} s")
     digest = run("podman", "image", "inspect", "--format", "{{.Id}}", built).strip()
     ref = f"{IMAGE}:{digest[:12]}"
     run("podman", "tag", built, ref)
     if ref not in k8s_cluster.ctr("images", "ls", "-q").stdout.split():
+        started = time.monotonic()
         k8s_cluster.import_image(ref)
+        print(f"incluster: import into the node {time.monotonic() - started:.0f} s")
     return ref
 
 
@@ -195,8 +200,11 @@ def install(k8s_cluster, image, tmp_path_factory):
     # The node pulls tenant images from the in-cluster registry over plain HTTP.
     k8s_cluster.trust_registry(install.registry)
     try:
+        started = time.monotonic()
         install.apply()
         install.wait_ready()
+        # Timings, shown with `pytest -s` (README "A cluster with kustomize" quotes them).
+        print(f"incluster: apply to every pod Ready {time.monotonic() - started:.0f} s")
         run(*install.manage(), "load_demo", timeout=300)
         yield install
     finally:
@@ -217,8 +225,10 @@ def test_the_platform_on_the_cluster_deploys_a_tenant_version_on_it(install, tmp
                                tmp_path / "auth.json")
     try:
         api = client.Api(install.web, client.issue_token(install.manage()))
+        started = time.monotonic()
         version = api.deploy("v1")
         api.wait_normal(version["id"], DEPLOY_SECONDS)
+        print(f"incluster: version created to normal {time.monotonic() - started:.0f} s")
         pods = install.tenant_pods()
         assert [p["spec"]["containers"][0]["image"] for p in pods] == [
             f"{install.registry}/demo/testservice:v1"]

@@ -111,6 +111,7 @@ def test_single_node_runs_every_part_on_the_node_network_without_services(work):
     assert len(pods) == len(PARTS) + 1
     for pod in pods:
         assert pod["hostNetwork"] is True
+        assert pod["containers"][0]["imagePullPolicy"] == "IfNotPresent"  # imported image
         env = {e["name"]: e["value"] for e in pod["containers"][0]["env"]}
         assert "@127.0.0.1:$(POSTGRES_PORT)/" in env["DATABASE_URL"]
         assert "@127.0.0.1:$(REDIS_PORT)/" in env["REDIS_URL"]

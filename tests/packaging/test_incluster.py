@@ -123,9 +123,14 @@ class Install:
         self.kubectl("apply", "-k", str(self.kube / "test"), timeout=300)
 
     def settled(self) -> bool:
-        """Every Deployment has all its replicas Ready and the migrations Job succeeded."""
-        deployments = self.cluster.get("deployments", "-n", self.namespace)["items"]
-        jobs = self.cluster.get("jobs", "-n", self.namespace)["items"]
+        """Every Deployment has all its replicas Ready and the migrations Job succeeded.
+        An API server that does not answer for a moment (the cluster restarting) is
+        "not yet"; the wait's bound still ends a cluster that stays away."""
+        try:
+            deployments = self.cluster.get("deployments", "-n", self.namespace)["items"]
+            jobs = self.cluster.get("jobs", "-n", self.namespace)["items"]
+        except AssertionError:
+            return False
         ready = [d for d in deployments
                  if d["status"].get("readyReplicas", 0) == d["spec"]["replicas"]]
         return (len(deployments) == 8 and len(ready) == 8 and len(jobs) == 1

@@ -57,6 +57,6 @@ def test_stdout_past_the_log_cap_is_cut_back_on_the_host(runtime, podman_engine,
                    " && echo isolation2-last-line > /proc/1/fd/1")
     assert code == 0, out
     wait_for(lambda: "isolation2-last-line" in runtime.client.containers.get(observed.name)
-             .logs(tail=5).decode(), what="the last line in the engine's log")
+             .logs(tail=5).decode(), seconds=120, what="the last line in the engine's log")
     path = attrs.get("LogPath") or attrs["HostConfig"]["LogConfig"]["Path"]
     assert os.path.getsize(path) <= 1 << 20

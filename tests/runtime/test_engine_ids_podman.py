@@ -50,9 +50,11 @@ def test_a_same_named_foreign_container_is_not_read_counted_nor_adopted(
     assert version.status == "normal", version.latest_error()
     instance = version.instances.get()
     name = instances.engine_name(instance)
-    podman.containers.get(instance.container_id).remove(force=True)  # gone behind our back
+    remove_container(podman.containers.get(instance.container_id))  # gone behind our back
+    wait_for(lambda: not podman.containers.list(all=True, filters={"name": f"^{name}$"}),
+             seconds=120, what="the platform's container gone")
     foreign = squatter(name)
-    wait_for(lambda: FOREIGN in foreign.logs().decode(), what="the foreign container logs")
+    wait_for(lambda: FOREIGN in foreign.logs().decode(), seconds=120, what="the foreign container logs")
     runtime = runtimes.get_runtime()
     assert any(FOREIGN in line.text for line in runtime.logs(name))  # by name it would be read
     Instance.objects.filter(pk=instance.pk).update(memory_bytes=None, cpu_percent=None)

@@ -253,7 +253,17 @@ def _measure_raw(env) -> list[float]:
 
 
 def _remove_containers(namespace: str) -> None:
-    ids = subprocess.run(["podman", "ps", "-aq", "--filter", f"label=hosting.namespace={namespace}"],
+    """The run's containers, then its tenant networks and their firewall chains (left
+    behind, each run added a network and an iptables chain to the shared host)."""
+    from hosting.runtimes import firewall
+
+    label = f"label=hosting.namespace={namespace}"
+    ids = subprocess.run(["podman", "ps", "-aq", "--filter", label],
                          capture_output=True, text=True).stdout.split()
     if ids:
         subprocess.run(["podman", "rm", "-f", *ids], capture_output=True)
+    networks = subprocess.run(["podman", "network", "ls", "-q", "--filter", label],
+                              capture_output=True, text=True).stdout.split()
+    for network in networks:
+        subprocess.run(["podman", "network", "rm", network], capture_output=True)
+        firewall.remove(network)

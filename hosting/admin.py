@@ -194,7 +194,7 @@ class EventInline(admin.TabularInline):
 
 @admin.register(Version)
 class VersionAdmin(admin.ModelAdmin):
-    list_display = ["name", "tenant", "service", "status", "traffic_percent",
+    list_display = ["name", "tenant", "service", "status", "traffic_percent", "running_instances",
                     "desired_instances", "saturated", "created", "deleted_at"]
     list_filter = ["status", "traffic_policy", "saturated", "tenant"]
     search_fields = ["name", "service__name", "tenant__slug", "image_tag", "image_digest"]
@@ -212,6 +212,13 @@ class VersionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # created through the wizard or the API so every rule applies
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_running_instances()
+
+    @admin.display(description=_("Running instances"), ordering="instances_running")
+    def running_instances(self, obj) -> int:
+        return obj.instances_running
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Versions are deleted by the action below (the domain's rules); only the row of a

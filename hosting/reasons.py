@@ -84,6 +84,44 @@ TEXTS = {
     "scale.cpu_at_max": gettext_noop("CPU %(cpu)d%% over %(target)d%% at max replicas"),
     "scale.cold_start": gettext_noop("a request arrived (cold start)"),
     "scale.idle": gettext_noop("no request for %(minutes)s min (scale to zero)"),
+    # Gradual rollouts (hosting/rollouts): the machine's and the user's steps.
+    "rollout.started": gettext_noop("Gradual rollout started: step 1 of %(n)d, %(pct)d%% of the "
+                                    "traffic (steps %(steps)s, hold %(hold)d s)."),
+    "rollout.step": gettext_noop("Step %(i)s of %(n)s: %(pct)s%% of the traffic."),
+    "rollout.step_passed": gettext_noop("Step %(pct)d%% passed: %(numbers)s."),
+    "rollout.step_passed_seen": gettext_noop("Step %(pct)d%% passed: %(numbers)s (observed "
+                                             "%(share).1f%% of %(answers)d answers)."),
+    "rollout.waiting": gettext_noop("%(why)s."),
+    "rollout.completed": gettext_noop("All steps passed; %(name)s takes 100%% of the traffic."),
+    "rollout.nothing_to_compare": gettext_noop("No other version had traffic, so there is nothing "
+                                               "to compare with: opened 100%%."),
+    "rollout.superseded": gettext_noop("Superseded by %(name)s's rollout."),
+    "rollout.not_normal": gettext_noop("%(name)s is no longer normal (%(state)s) at %(pct)d%%."),
+    "rollout.nowhere_to_return": gettext_noop("%(why)s No previous version can take the traffic "
+                                              "back; it stays as it is."),
+    "rollout.paused": gettext_noop("Rollout paused at %(pct)d%% by %(user)s."),
+    "rollout.resumed": gettext_noop("Rollout resumed at %(pct)d%% by %(user)s."),
+    "rollout.promoted": gettext_noop("Promoted to 100%% by %(user)s at %(pct)d%%."),
+    "rollout.rolled_back_by": gettext_noop("Rolled back by %(user)s at %(pct)d%%."),
+    "rollout.cancelled_by_hand": gettext_noop("Cancelled at %(pct)d%%: %(user)s changed the "
+                                              "traffic by hand."),
+    "rollout.the_platform": gettext_noop("the platform"),
+    # The decision's numbers (hosting/rollouts/decide.py), also a rollback's reason.
+    "rollout.error_ratio": gettext_noop("5xx %(percent).1f%% over %(requests)d requests at "
+                                        "%(step)d%% (the limit is %(limit)g%%)"),
+    "rollout.latency": gettext_noop("p95 %(p95).0f ms is %(factor).1fx the previous version's "
+                                    "%(baseline).0f ms at %(step)d%% (the limit is %(limit)gx)"),
+    "rollout.holding": gettext_noop("%(step)d%%: %(left).0f s left in the step; 5xx "
+                                    "%(percent).1f%% over %(requests)d requests so far"),
+    "rollout.too_few_requests": gettext_noop("%(step)d%%: hold time over but only %(requests)d of "
+                                             "%(needed)d requests seen; holding until there are "
+                                             "enough"),
+    "rollout.healthy": gettext_noop("5xx %(percent).1f%% over %(requests)d requests at %(step)d%%"),
+    "rollout.healthy_p95": gettext_noop("5xx %(percent).1f%% over %(requests)d requests at "
+                                        "%(step)d%%, p95 %(p95).0f ms"),
+    "rollout.healthy_p95_baseline": gettext_noop("5xx %(percent).1f%% over %(requests)d requests "
+                                                 "at %(step)d%%, p95 %(p95).0f ms vs "
+                                                 "%(baseline).0f ms before"),
 }
 
 

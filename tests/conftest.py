@@ -58,3 +58,13 @@ def fresh_login_counts():
     from django.core.cache import caches
 
     caches["logins"].clear()
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A request in Chinese (LocaleMiddleware) leaves that language active in this thread;
+    without a reset, the next test, in whatever order, would read Chinese messages."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()

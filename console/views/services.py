@@ -13,7 +13,7 @@ from console.views.projects import delete_with_confirm
 from console.views.rollouts import panel_context
 from hosting import rules
 from hosting.models import Application, Service
-from hosting.status import IN_PROGRESS, InstanceStatus
+from hosting.status import IN_PROGRESS
 
 
 @console_view
@@ -50,8 +50,8 @@ def service_name_check(request, pk: int):
 
 def versions_of(service: Service) -> list:
     """The live versions with running-instance counts, in a fixed number of queries."""
-    versions = list(service.versions.live().order_by("-sequence").annotate(
-        running=Count("instances", filter=Q(instances__status=InstanceStatus.RUNNING))))
+    versions = list(service.versions.live().order_by("-sequence")
+                    .with_running_instances("running"))
     for version in versions:
         version.service = service  # preview_url needs service.tenant: no query per row
     return versions

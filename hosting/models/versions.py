@@ -1,6 +1,8 @@
 """Versions of a service, their instances and their event timeline."""
 from django.conf import settings
 from django.db import models
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +26,15 @@ class VersionQuerySet(models.QuerySet):
 
     def for_tenants(self, tenant_ids):
         return self.filter(tenant_id__in=tenant_ids)
+
+    def with_running_instances(self, name: str = "instances_running"):
+        """Each version's count of running instances (InstanceQuerySet.running), the one
+        figure the API, the console and the admin show. A subquery, not a join: a page's
+        COUNT(*) skips it and no GROUP BY spans the version's columns."""
+        counted = (Instance.objects.running().filter(version=OuterRef("pk")).order_by()
+                   .values("version").annotate(n=Count("pk")).values("n"))
+        return self.annotate(**{name: Coalesce(Subquery(counted, output_field=IntegerField()),
+                                               Value(0))})
 
 
 class Version(models.Model):
@@ -158,6 +169,12 @@ class Version(models.Model):
         return self.events.filter(level=VersionEvent.Level.ERROR).order_by("-created", "-id").first()
 
 
+class InstanceQuerySet(models.QuerySet):
+    def running(self):
+        """Instances that are running: what every surface counts as "running"."""
+        return self.filter(status=InstanceStatus.RUNNING)
+
+
 class Instance(models.Model):
     """One running container (or pod) of a version."""
 
@@ -182,6 +199,8 @@ class Instance(models.Model):
     created = models.DateTimeField(default=timezone.now)
     started = models.DateTimeField(null=True, blank=True)
     stopped = models.DateTimeField(null=True, blank=True)
+
+    objects = InstanceQuerySet.as_manager()
 
     class Meta:
         ordering = ["version_id", "ordinal"]

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from hosting.domain import traffic
 from hosting.models import Rollout, RolloutState, Service
+from hosting.reasons import reason
 from hosting.rollouts import counters
 from hosting.rollouts.machine import apply_split, finish, return_traffic
 from hosting.rollouts.models import ACTIVE
@@ -30,7 +31,7 @@ def _require_active(service: Service) -> Rollout:
     return rollout
 
 
-def _switch(service: Service, user, was: str, now: str, message: str) -> Rollout:
+def _switch(service: Service, user, was: str, now: str, code: str) -> Rollout:
     """Move a rollout from `was` to `now` (nothing if it is not in `was`), recorded."""
     with transaction.atomic():
         rollout = _require_active(service)
@@ -41,35 +42,35 @@ def _switch(service: Service, user, was: str, now: str, message: str) -> Rollout
                 rollout.counters = counters.new_step(rollout.counters)
             rollout.save(update_fields=["state", "step_started_at", "counters"])
             rollout.version.record(f"rollout:{'resumed' if now == RolloutState.RUNNING else now}",
-                                   message % {"pct": rollout.percent, "user": _who(user)})
+                                   reason(code, pct=rollout.percent, user=_who(user)))
     return rollout
 
 
 def pause(service: Service, user=None) -> Rollout:
     return _switch(service, user, RolloutState.RUNNING, RolloutState.PAUSED,
-                   _("Rollout paused at %(pct)d%% by %(user)s."))
+                   "rollout.paused")
 
 
 def resume(service: Service, user=None) -> Rollout:
     """Resume the paused step from the start of its hold, judged on fresh counters."""
     return _switch(service, user, RolloutState.PAUSED, RolloutState.RUNNING,
-                   _("Rollout resumed at %(pct)d%% by %(user)s."))
+                   "rollout.resumed")
 
 
 def promote(service: Service, user=None) -> Rollout:
     with transaction.atomic():
         rollout = _require_active(service)
         apply_split(rollout, {rollout.version_id: 100})
-        finish(rollout, RolloutState.COMPLETED, _("Promoted to 100%% by %(user)s at %(pct)d%%.")
-                % {"user": _who(user), "pct": rollout.percent})
+        finish(rollout, RolloutState.COMPLETED,
+               reason("rollout.promoted", user=_who(user), pct=rollout.percent))
     return rollout
 
 
 def roll_back(service: Service, user=None) -> Rollout:
     with transaction.atomic():
         rollout = _require_active(service)
-        return_traffic(rollout, _("Rolled back by %(user)s at %(pct)d%%.")
-                   % {"user": _who(user), "pct": rollout.percent})
+        return_traffic(rollout, reason("rollout.rolled_back_by", user=_who(user),
+                                       pct=rollout.percent))
     return rollout
 
 
@@ -80,11 +81,11 @@ def set_traffic_by_hand(service: Service, shares: dict[int, int], user=None) -> 
         rollout = active(service)
         result = traffic.set_traffic(service, shares)
         if rollout is not None:
-            finish(rollout, RolloutState.CANCELLED, _("Cancelled at %(pct)d%%: %(user)s changed "
-                                                       "the traffic by hand.")
-                    % {"pct": rollout.percent, "user": _who(user)})
+            finish(rollout, RolloutState.CANCELLED, reason(
+                "rollout.cancelled_by_hand", pct=rollout.percent, user=_who(user)))
     return result
 
 
-def _who(user) -> str:
-    return user.get_username() if user is not None else _("the platform")
+def _who(user) -> str | dict:
+    """The user's name, or "the platform" as a reason (said in the reader's language)."""
+    return user.get_username() if user is not None else reason("rollout.the_platform").as_param()

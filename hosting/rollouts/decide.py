@@ -9,6 +9,7 @@ requests; otherwise it holds.
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from hosting.reasons import Reason, reason
 from hosting.rollouts.options import RolloutOptions
 
 
@@ -38,28 +39,24 @@ class Decision:
     params: dict = field(default_factory=dict)
 
     @property
+    def reason(self) -> Reason:
+        """The numbers as a reason (rollout.<code>, hosting/reasons.py), read in the
+        reader's language; a passed step's text names the p95 only when it is known."""
+        if self.code == "healthy":
+            return _healthy_reason(**self.params)
+        return reason(f"rollout.{self.code}", **self.params)
+
+    @property
     def message(self) -> str:
-        return MESSAGES[self.code].format(**self.params)
+        return self.reason.text("en")
 
 
-MESSAGES = {
-    "error_ratio": "5xx {percent:.1f}% over {requests} requests at {step}% "
-                   "(the limit is {limit:g}%)",
-    "latency": "p95 {p95:.0f} ms is {factor:.1f}x the previous version's {baseline:.0f} ms "
-               "at {step}% (the limit is {limit:g}x)",
-    "holding": "{step}%: {left:.0f} s left in the step; 5xx {percent:.1f}% over {requests} "
-               "requests so far",
-    "too_few_requests": "{step}%: hold time over but only {requests} of {needed} requests seen; "
-                        "holding until there are enough",
-    "healthy": "5xx {percent:.1f}% over {requests} requests at {step}%{latency}",
-}
-
-
-def _latency_text(new: Observed, baseline: float | None) -> str:
-    if new.p95_ms is None:
-        return ""
-    against = f" vs {baseline:.0f} ms before" if baseline is not None else ""
-    return f", p95 {new.p95_ms:.0f} ms{against}"
+def _healthy_reason(p95: float | None, baseline: float | None, **numbers) -> Reason:
+    if p95 is None:
+        return reason("rollout.healthy", **numbers)
+    if baseline is None:
+        return reason("rollout.healthy_p95", p95=p95, **numbers)
+    return reason("rollout.healthy_p95_baseline", p95=p95, baseline=baseline, **numbers)
 
 
 def decide(new: Observed, baseline_p95: float | None, step: int, elapsed: float,
@@ -79,7 +76,8 @@ def decide(new: Observed, baseline_p95: float | None, step: int, elapsed: float,
     if not enough:
         return Decision(Action.HOLD, "too_few_requests", {
             "step": step, "requests": new.requests, "needed": options.min_requests})
-    return Decision(Action.ADVANCE, "healthy", {**numbers, "latency": _latency_text(new, baseline_p95)})
+    return Decision(Action.ADVANCE, "healthy", {**numbers, "p95": new.p95_ms, "baseline":
+                                                None if new.p95_ms is None else baseline_p95})
 
 
 def _too_slow(new: Observed, baseline: float | None, options: RolloutOptions) -> bool:

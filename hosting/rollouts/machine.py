@@ -15,10 +15,10 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from hosting.domain import traffic
 from hosting.models import Rollout, RolloutState, Service, TrafficPolicy, Version
+from hosting.reasons import Reason, reason
 from hosting.rollouts import counters
 from hosting.rollouts.decide import Action, Decision, decide
 from hosting.rollouts.models import ACTIVE
@@ -69,8 +69,7 @@ def start(version_id: int) -> Rollout | None:
         if version.rollouts.exists() or version.status != VersionStatus.NORMAL:
             return None
         for rollout in older:
-            finish(rollout, RolloutState.CANCELLED, _("Superseded by %(name)s's rollout.")
-                   % {"name": version.name})
+            finish(rollout, RolloutState.CANCELLED, reason("rollout.superseded", name=version.name))
         # Checked when the version was created; a later change of the limits (settings)
         # must not stop its rollout.
         options = RolloutOptions(**version.rollout) if version.rollout else parse({})
@@ -80,15 +79,12 @@ def start(version_id: int) -> Rollout | None:
                                          previous_split={str(k): v for k, v in previous.items()})
         if not previous:
             apply_split(rollout, {version.pk: 100})
-            finish(rollout, RolloutState.COMPLETED, _("No other version had traffic, so there is "
-                                                       "nothing to compare with: opened 100%."))
+            finish(rollout, RolloutState.COMPLETED, reason("rollout.nothing_to_compare"))
             return rollout
         apply_split(rollout, step_split(previous, version.pk, rollout.percent))
-        version.record("rollout:started", _("Gradual rollout started: step 1 of %(n)d, %(pct)d%% "
-                                            "of the traffic (steps %(steps)s, hold %(hold)d s).")
-                       % {"n": len(options.steps), "pct": rollout.percent,
-                          "steps": ", ".join(f"{s}%" for s in options.steps),
-                          "hold": options.hold_seconds})
+        version.record("rollout:started", reason(
+            "rollout.started", n=len(options.steps), pct=rollout.percent,
+            steps=[f"{s}%" for s in options.steps], hold=options.hold_seconds))
     return rollout
 
 
@@ -105,8 +101,8 @@ def tick(rollout_id: int) -> str | None:
             return None
         version = rollout.version
         if not version.is_live or version.status != VersionStatus.NORMAL:
-            return_traffic(rollout, _("%(name)s is no longer normal (%(status)s) at %(pct)d%%.")
-                       % {"name": version.name, "status": version.status, "pct": rollout.percent})
+            return_traffic(rollout, reason("rollout.not_normal", name=version.name,
+                                           state=version.status, pct=rollout.percent))
             return Action.ROLLBACK
         reading = counters.read(rollout.service_id)
         if reading is None:
@@ -137,7 +133,7 @@ def judge(rollout: Rollout) -> Decision:
 
 def act(rollout: Rollout, decision: Decision) -> None:
     if decision.action == Action.ROLLBACK:
-        return_traffic(rollout, decision.message)
+        return_traffic(rollout, decision.reason)
     elif decision.action == Action.ADVANCE:
         _advance(rollout, decision)
     else:
@@ -150,7 +146,8 @@ def _note_waiting(rollout: Rollout, decision: Decision) -> None:
     quiet service): the user then knows why nothing moves."""
     if decision.code == "too_few_requests" and not rollout.counters.get("noted"):
         rollout.counters["noted"] = True
-        rollout.version.record("rollout:waiting", decision.message + ".")
+        rollout.version.record("rollout:waiting",
+                               reason("rollout.waiting", why=decision.reason.as_param()))
 
 
 def previous_ids(rollout: Rollout) -> list[int]:
@@ -166,19 +163,17 @@ def observed_share(rollout: Rollout) -> tuple[float | None, int]:
 
 def _advance(rollout: Rollout, decision: Decision) -> None:
     share, total = observed_share(rollout)
-    seen = _(" (observed %(share).1f%% of %(n)d answers)") % {"share": share, "n": total} \
-        if share is not None else ""
-    rollout.version.record("rollout:step_passed", _("Step %(pct)d%% passed: %(numbers)s%(seen)s.")
-                           % {"pct": rollout.percent, "numbers": decision.message, "seen": seen})
+    numbers = {"pct": rollout.percent, "numbers": decision.reason.as_param()}
+    rollout.version.record("rollout:step_passed", reason("rollout.step_passed", **numbers)
+                           if share is None else
+                           reason("rollout.step_passed_seen", share=share, answers=total, **numbers))
     if rollout.step_index + 1 >= len(rollout.steps):
-        finish(rollout, RolloutState.COMPLETED, _("All steps passed; %(name)s takes 100%% of "
-                                                   "the traffic.") % {"name": rollout.version.name})
+        finish(rollout, RolloutState.COMPLETED, reason("rollout.completed", name=rollout.version.name))
         return
     rollout.step_index += 1
     _begin_step(rollout)
-    rollout.version.record("rollout:step", _("Step %(i)d of %(n)d: %(pct)d%% of the traffic.")
-                           % {"i": rollout.step_index + 1, "n": len(rollout.steps),
-                              "pct": rollout.percent})
+    rollout.version.record("rollout:step", reason("rollout.step", i=rollout.step_index + 1,
+                                                  n=len(rollout.steps), pct=rollout.percent))
 
 
 def usable_previous(rollout: Rollout) -> dict[int, int]:
@@ -195,21 +190,25 @@ def _begin_step(rollout: Rollout) -> None:
     rollout.save(update_fields=["step_index", "step_started_at", "counters", "baseline_p95_ms"])
 
 
-def return_traffic(rollout: Rollout, reason: str) -> None:
+def return_traffic(rollout: Rollout, why: Reason) -> None:
     previous = usable_previous(rollout)
     target = rollback_target(previous, rollout.version_id, set(previous))
     if target is None:
-        reason += " " + _("No previous version can take the traffic back; it stays as it is.")
+        why = reason("rollout.nowhere_to_return", why=why.as_param())
     else:
         apply_split(rollout, target)
-    finish(rollout, RolloutState.ROLLED_BACK, reason)
+    finish(rollout, RolloutState.ROLLED_BACK, why)
 
 
-def finish(rollout: Rollout, state: str, reason: str) -> None:
-    rollout.state, rollout.reason, rollout.finished = state, reason[:300], timezone.now()
+def finish(rollout: Rollout, state: str, why: Reason) -> None:
+    """End the rollout: its reason as code and parameters (and the English text, which
+    is all rows written before codes have), and the same as an event of the version."""
+    rollout.state, rollout.finished = state, timezone.now()
+    rollout.reason_code, rollout.reason_params = why.code, why.params
+    rollout.reason = why.text("en")[:300]
     rollout.save()
     level = "warning" if state == RolloutState.ROLLED_BACK else "info"
-    rollout.version.record(f"rollout:{state}", reason, level=level)
+    rollout.version.record(f"rollout:{state}", why, level=level)
 
 
 def apply_split(rollout: Rollout, split: dict[int, int]) -> None:

@@ -4,6 +4,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hosting import reasons
+
 
 class RolloutState(models.TextChoices):
     RUNNING = "running", _("Running")
@@ -26,6 +28,10 @@ class Rollout(models.Model):
     step_started_at = models.DateTimeField(default=timezone.now)
     state = models.CharField(max_length=20, choices=RolloutState.choices,
                              default=RolloutState.RUNNING, db_index=True)
+    # Why it ended, as a code and parameters (hosting/reasons.py) read in the reader's
+    # language; `reason` keeps the English text (and is all that older rows have).
+    reason_code = models.CharField(max_length=60, blank=True)
+    reason_params = models.JSONField(default=dict, blank=True)
     reason = models.CharField(max_length=300, blank=True)
     # The router's counters: the last cumulative reading (to take deltas) and what the
     # current step has seen per version (hosting/rollouts/counters.py).
@@ -52,6 +58,11 @@ class Rollout(models.Model):
     @property
     def percent(self) -> int:
         return self.steps[self.step_index]
+
+    @property
+    def reason_text(self) -> str:
+        """Why it ended, in the active language (the reader's)."""
+        return reasons.render(self.reason_code, self.reason_params) if self.reason_code else self.reason
 
     @property
     def is_active(self) -> bool:

@@ -24,7 +24,8 @@ def summary(rollout: Rollout) -> dict:
     return {
         "id": rollout.pk, "service": rollout.service_id, "version": rollout.version_id,
         "version_name": rollout.version.name, "state": rollout.state,
-        "state_display": str(rollout.get_state_display()), "reason": rollout.reason,
+        "state_display": str(rollout.get_state_display()), "reason": rollout.reason_text,
+        "reason_code": rollout.reason_code, "reason_params": rollout.reason_params,
         "steps": rollout.steps, "step_index": rollout.step_index, "percent": rollout.percent,
         "step_started_at": rollout.step_started_at, "seconds_left": seconds_left(rollout),
         "options": rollout.options,

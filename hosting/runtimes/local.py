@@ -48,6 +48,11 @@ from hosting.runtimes.streams import (
 log = logging.getLogger(__name__)
 CONFLICT_LOOKS, CONFLICT_LOOK_SECONDS = 50, 0.1  # up to 5 s for a concurrent create
 NEVER_STARTED = {"created", "configured"}  # Docker and Podman names for a container not yet started
+# How long this process trusts a tenant network it checked and fenced before checking
+# again. Checking costs a network inspect (Podman lists every container on it) and three
+# iptables calls under the host-wide xtables lock, which netavark also takes for every
+# container start: done on each start, concurrent deploys queued behind one another.
+NETWORK_TRUST_SECONDS = 60.0
 
 
 def classify_pull_error(text: str) -> str:
@@ -76,6 +81,7 @@ class LocalRuntime(Runtime):
         self._client: docker.DockerClient | None = None
         self._lock = threading.Lock()
         self._cpu_samples: dict[str, tuple[int, float]] = {}
+        self._fenced: dict[str, float] = {}  # network name -> monotonic time it was checked
 
     @property
     def client(self) -> docker.DockerClient:
@@ -130,10 +136,14 @@ class LocalRuntime(Runtime):
                 # killed between create and start): start it now.
                 return self._start(existing, spec)
             return observed
+        trusted = self._is_fenced(spec.network)
         network = self._network(spec)
         try:
             container = self._create(spec, network)
         except APIError as exc:
+            if trusted:  # the network may have gone since it was checked: check, once more
+                self._fenced.pop(spec.network, None)
+                return self.ensure(spec)
             # Created meanwhile by a concurrent run: use it. Docker answers 409; Podman's
             # compatible API answers 500 "... that name is already in use".
             if exc.status_code == 409 or "already in use" in str(exc.explanation or ""):
@@ -178,6 +188,8 @@ class LocalRuntime(Runtime):
         """The tenant's own network, created on first use and fenced by the firewall."""
         if spec.network is None or spec.tenant_id is None:
             return None
+        if self._is_fenced(spec.network):
+            return spec.network
         wanted = specs.network_labels(spec.tenant_id)
         network = self._find_network(spec.network)
         if network is None:
@@ -193,7 +205,12 @@ class LocalRuntime(Runtime):
             raise NameConflict(f"A network named {spec.network} already exists but was not "
                                f"made by the platform for this tenant; it was left untouched.")
         firewall.ensure(_fence(network))
+        self._fenced[spec.network] = time.monotonic()
         return spec.network
+
+    def _is_fenced(self, network: str | None) -> bool:
+        checked = self._fenced.get(network) if network else None
+        return checked is not None and time.monotonic() - checked < NETWORK_TRUST_SECONDS
 
     def _find_network(self, name: str):
         network = _lookup(self.client.networks.get, name)
@@ -205,6 +222,7 @@ class LocalRuntime(Runtime):
         for observed in self.observe(selector):
             self.remove(observed.id)
         name = specs.network_name(tenant_id)
+        self._fenced.pop(name, None)
         network = self._find_network(name)
         if network is not None and (network.attrs.get("Labels") or {}).get(
                 specs.LABEL_TENANT_ID) == str(tenant_id):

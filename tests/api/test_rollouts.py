@@ -93,6 +93,16 @@ def test_rollback_returns_to_the_previous_split(alice, svc, rolling):
     assert Version.objects.get(pk=old.pk).traffic_percent == 100
 
 
+def test_the_reason_comes_as_a_code_and_in_the_callers_language(alice, svc, rolling):
+    alice.post(rollout_url(svc, "rollback"))
+    english = alice.get(rollout_url(svc), HTTP_ACCEPT_LANGUAGE="en").json()
+    chinese = alice.get(rollout_url(svc), HTTP_ACCEPT_LANGUAGE="zh-Hans").json()
+    assert english["reason_code"] == chinese["reason_code"] == "rollout.rolled_back_by"
+    assert english["reason_params"] == chinese["reason_params"] == {"user": "alice", "pct": 10}
+    assert (english["reason"], chinese["reason"]) == ("Rolled back by alice at 10%.",
+                                                      "alice 在 10% 时执行了回滚。")
+
+
 def test_an_action_without_a_rollout_in_progress_is_a_conflict(alice, svc, rolling):
     alice.post(rollout_url(svc, "promote"))
     response = alice.post(rollout_url(svc, "pause"))

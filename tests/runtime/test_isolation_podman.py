@@ -170,3 +170,31 @@ def test_a_sparse_multi_gib_log_file_leaves_the_worker_memory_bounded(runtime, p
     assert chunk.start == chunk.size - (1 << 20)
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mib < RSS_CAP_MIB
+
+
+def test_a_fenced_network_is_not_checked_again_on_every_start(runtime, podman_engine, test_images,
+                                                              monkeypatch):
+    """Checking takes iptables' host-wide lock: once per process and trust period."""
+    from hosting.runtimes import firewall
+
+    ns, image = podman_engine.namespace, test_images["httpd"]
+    runtime.ensure(tenant_spec(image, ns, 4, "first"))
+    fenced = []
+    monkeypatch.setattr(firewall, "ensure", fenced.append)
+    assert runtime.ensure(tenant_spec(image, ns, 4, "second")).running
+    assert fenced == []
+    assert _chain_exists(firewall.chain_name(f"{ns}-t4"))
+
+
+def test_a_network_removed_behind_its_back_is_made_and_fenced_again(runtime, podman_engine,
+                                                                    test_images):
+    from hosting.runtimes import firewall
+
+    ns, image = podman_engine.namespace, test_images["httpd"]
+    first = runtime.ensure(tenant_spec(image, ns, 5, "before"))
+    runtime.remove(first.name)
+    runtime.client.networks.get(f"{ns}-t5").remove()
+    firewall.remove(f"{ns}-t5")
+    assert runtime.ensure(tenant_spec(image, ns, 5, "after")).running
+    assert runtime.client.networks.list(names=[f"{ns}-t5"]) != []
+    assert _chain_exists(firewall.chain_name(f"{ns}-t5"))

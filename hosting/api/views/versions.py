@@ -1,7 +1,6 @@
 """Versions (create with both wizard steps, delete, redeploy, events, logs) and instances."""
 from django.contrib.auth import get_user_model
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, Subquery
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -33,7 +32,6 @@ from hosting.api.views.base import ScopedViewSet
 from hosting.domain.versions import create_version, delete_version, redeploy, starting_config
 from hosting.models import Instance, Version
 from hosting.orchestration import logs as log_store
-from hosting.status import InstanceStatus
 
 IDEMPOTENCY_KEY_MAX = Version._meta.get_field("idempotency_key").max_length
 LOG_TAIL_DEFAULT, LOG_TAIL_MAX = 200, 5000
@@ -45,12 +43,6 @@ def creator_name() -> Subquery:
     (a joined F() would join auth_user onto every counted row)."""
     return Subquery(get_user_model().objects.filter(pk=OuterRef("created_by_id"))
                     .values("username")[:1])
-
-
-def running_instances():
-    running = (Instance.objects.filter(version=OuterRef("pk"), status=InstanceStatus.RUNNING)
-               .order_by().values("version").annotate(n=Count("pk")).values("n"))
-    return Coalesce(Subquery(running, output_field=IntegerField()), Value(0))
 
 
 def idempotency_key(request: Request) -> str:
@@ -109,7 +101,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         *(f.name for f in Version._meta.concrete_fields if f.name != "idempotency_key"),
         "service__name", "service__tenant_id", "service__application_id", "service__tenant__slug",
         "service__application__project_id",
-    ).annotate(instances_running=running_instances(), created_by_name=creator_name())
+    ).with_running_instances().annotate(created_by_name=creator_name())
     filterset_class = VersionFilter
     parser_classes = [PairsJSONParser, FormParser, MultiPartParser]
     ordering_fields = ["id", "name", "sequence", "created", "status", "status_changed",

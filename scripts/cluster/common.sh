@@ -36,12 +36,11 @@ NODE_IP="10.244.0.1"
 SERVICE_CIDR="10.245.0.0/24"
 CNI_BRIDGE="hosting-cni0"
 PAUSE_IMAGE="localhost/hosting-pause:1"
-# The NetworkPolicy enforcer (network_policies.sh): its release, the netfilter
-# queue it decides on and the nftables table of our own host rules.
+# The NetworkPolicy enforcer (network_policies.sh): its release and the netfilter
+# queue it decides on.
 NETPOL_VERSION="$(awk '/^require sigs.k8s.io\/kube-network-policies /{print $3}' "$(dirname "${BASH_SOURCE[0]}")/netpol/go.mod")"
 NETPOL_METRICS_PORT=20290
 NETPOL_QUEUE=100
-NETPOL_TABLE="hosting-cluster"
 COMPONENTS="etcd containerd kube-apiserver kube-controller-manager kube-scheduler kubelet
 kube-network-policies"
 

@@ -45,10 +45,8 @@ remove_masquerade_rules() {
 
 stop kubelet
 stop_pod_containers
-# The enforcer dies on SIGTERM without removing its table; its queue would have
-# no reader left, so both tables go (nothing they filter runs any more).
+# Without the enforcer its queue has no reader: the rules feeding it go too.
 stop kube-network-policies
-nft delete table inet kube-network-policies 2>/dev/null || true
 netpol_remove_host_rules
 for name in kube-scheduler kube-controller-manager kube-apiserver containerd etcd; do
     stop "$name"

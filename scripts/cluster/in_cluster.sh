@@ -11,7 +11,6 @@
 set -euo pipefail
 run_dir="$1" host="$2" port="$3"
 shift 3
-mount --make-rprivate /
 mount --bind "$run_dir" /run
 export KUBERNETES_SERVICE_HOST="$host" KUBERNETES_SERVICE_PORT="$port"
 exec "$@"

@@ -2,18 +2,24 @@
 # (sourced after common.sh and daemons.sh).
 #
 # The bridge CNI plugin enforces no NetworkPolicy. kube-network-policies
-# (sigs.k8s.io, built by build.sh) does: its nftables chain sends the first packet
-# of each new connection to or from a pod that some policy selects to a netfilter
-# queue, decides it in userspace against the policies, and conntrack lets the
+# (sigs.k8s.io, built by build.sh) decides them: it reads the first packet of each
+# new connection from a netfilter queue, judges it against the policies of the
+# source pod (egress) and of the destination pod (ingress), and conntrack lets the
 # rest of an allowed connection through. It runs on the host like the other
 # components, reading the API as a service account of its own.
 #
-# Its chain hooks POSTROUTING, which a pod's connection to the host itself never
-# crosses (that one ends in INPUT). Our table sends new connections from the pod
-# bridge to the host into the same queue, so the source pod's egress policy
-# decides them too: tenants' policies deny private ranges (the node IP included),
-# while pods no policy selects (the platform's own) still reach the host.
-# Fail closed: with the enforcer stopped, such packets are dropped, not let through.
+# Which packets reach the queue is ours to say: its own nftables rules use the
+# nft `queue` expression, which this kernel lacks (CONFIG_NFT_QUEUE unset; the
+# enforcer logs that its sync fails, and keeps deciding). iptables' NFQUEUE
+# target works, so two chains of ours (mangle table) queue:
+# - in POSTROUTING, every new connection from or to a pod (pod to pod across the
+#   bridge with br_netfilter, pod to the internet, host to pod), except those of
+#   the host's root processes (the kubelet's probes), as the enforcer's own rules
+#   would; pods no policy selects are let through by the enforcer;
+# - in INPUT, every new connection from the pod bridge to the host itself, which
+#   POSTROUTING never sees: the source pod's egress policy decides it (tenants'
+#   policies deny the nodes and private ranges; the platform's pods have none).
+# Fail closed: while the enforcer is stopped, queued packets are dropped.
 
 NETPOL_DIR="$STATE_DIR/network-policies"
 NETPOL_SECRET="kube-system/secrets/kube-network-policies-token"
@@ -45,54 +51,72 @@ token = json.load(sys.stdin).get("data", {}).get("token", "")
 print(base64.b64decode(token).decode()) if token else sys.exit(1)'
 }
 
-# New connections from pods to the host go to the enforcer (see above). Replaced
-# as a whole in one transaction, so a restart never leaves a gap nor a duplicate.
+NETPOL_CHAIN_OUT="HOSTING-NETPOL-OUT"
+NETPOL_CHAIN_IN="HOSTING-NETPOL-IN"
+
+# The queueing rules above. One iptables-restore declares (so empties) and fills
+# both chains at once; the jumps into them are added only when missing.
 netpol_host_rules() {
-    nft -f - <<NFT || fail "loading the nftables table $NETPOL_TABLE failed"
-table inet $NETPOL_TABLE
-delete table inet $NETPOL_TABLE
-table inet $NETPOL_TABLE {
-    chain pods-to-host {
-        type filter hook input priority filter - 5; policy accept;
-        iifname "$CNI_BRIDGE" ct state new queue num $NETPOL_QUEUE
-    }
+    local queue="-j NFQUEUE --queue-num $NETPOL_QUEUE"
+    iptables-restore -w --noflush <<RULES || fail "loading the NetworkPolicy queue rules failed"
+*mangle
+:$NETPOL_CHAIN_OUT - [0:0]
+:$NETPOL_CHAIN_IN - [0:0]
+-A $NETPOL_CHAIN_OUT -o lo -j RETURN
+-A $NETPOL_CHAIN_OUT -m conntrack ! --ctstate NEW -j RETURN
+-A $NETPOL_CHAIN_OUT -m owner --uid-owner 0 -j RETURN
+-A $NETPOL_CHAIN_OUT -s $POD_CIDR $queue
+-A $NETPOL_CHAIN_OUT -d $POD_CIDR $queue
+-A $NETPOL_CHAIN_IN -m conntrack --ctstate NEW $queue
+COMMIT
+RULES
+    netpol_jump POSTROUTING -j "$NETPOL_CHAIN_OUT"
+    netpol_jump INPUT -i "$CNI_BRIDGE" -j "$NETPOL_CHAIN_IN"
 }
-NFT
+
+netpol_jump() {
+    iptables -w -t mangle -C "$@" 2>/dev/null || iptables -w -t mangle -I "$1" 1 "${@:2}" ||
+        fail "iptables -t mangle -I $*"
 }
 
 netpol_remove_host_rules() {
-    nft delete table inet "$NETPOL_TABLE" 2>/dev/null || true
+    local chain
+    while iptables -w -t mangle -D POSTROUTING -j "$NETPOL_CHAIN_OUT" 2>/dev/null; do :; done
+    while iptables -w -t mangle -D INPUT -i "$CNI_BRIDGE" -j "$NETPOL_CHAIN_IN" 2>/dev/null; do :; done
+    for chain in "$NETPOL_CHAIN_OUT" "$NETPOL_CHAIN_IN"; do
+        iptables -w -t mangle -F "$chain" 2>/dev/null && iptables -w -t mangle -X "$chain" 2>/dev/null
+    done
+    return 0
 }
 
+# The enforcer first, then the rules that feed its queue (fail closed: rules
+# without a reader would drop every new pod connection meanwhile).
 start_netpol() {
     netpol_credentials
-    netpol_host_rules
-    # NRI (the runtime telling pod IPs early) needs containerd >= 1.7: the enforcer
-    # reads pod IPs from the API server instead. The DNS race workaround is for
-    # kernels before 6.12 only (the flag's help).
+    # NRI (the runtime telling pod IPs before the API server does) needs containerd
+    # >= 1.7: pod IPs come from the API server. The DNS race workaround is part of
+    # the enforcer's own nft rules, which this kernel cannot load anyway.
     START_EXE="$BIN_DIR/kube-network-policies" start kube-network-policies \
         unshare --mount --propagation private \
         "$here/in_cluster.sh" "$NETPOL_DIR/run" 127.0.0.1 "$APISERVER_PORT" \
         "$BIN_DIR/kube-network-policies" --hostname-override="$NODE_NAME" \
         --nfqueue-id="$NETPOL_QUEUE" --metrics-bind-address="127.0.0.1:$NETPOL_METRICS_PORT" \
-        --disable-nri=true --netfilter-bug-1766-fix="$(netpol_needs_dns_fix)" \
+        --disable-nri=true --netfilter-bug-1766-fix=false \
         --admin-network-policy=false --baseline-admin-network-policy=false
+    # Not by its name: until the wrapper has exec'd it, the pid is not its binary's yet.
+    wait_healthy "kube-network-policies queue" netpol_reading
+    netpol_host_rules
 }
 
-# true on kernels before 6.12 (netfilter bug 1766), false after.
-netpol_needs_dns_fix() {
-    local release major minor
-    release="$(uname -r)"; major="${release%%.*}"; minor="${release#*.}"; minor="${minor%%.*}"
-    if [ "$major" -gt 6 ] || { [ "$major" -eq 6 ] && [ "$minor" -ge 12 ]; }; then
-        echo false
-    else
-        echo true
-    fi
+# The kernel's queue table names a reader (its netlink port id) for our queue.
+netpol_reading() {
+    awk -v q="$NETPOL_QUEUE" '$1 == q && $2 != 0 {found = 1} END {exit !found}' \
+        /proc/net/netfilter/nfnetlink_queue
 }
 
-# Serving metrics, with its own table (made once its caches synced) and ours.
+# Serving metrics, reading its queue (a reader's port id in the kernel's table)
+# and our rules in place.
 netpol_healthy() {
-    curl -fsS "http://127.0.0.1:$NETPOL_METRICS_PORT/metrics" >/dev/null &&
-        nft list table inet kube-network-policies >/dev/null 2>&1 &&
-        nft list table inet "$NETPOL_TABLE" >/dev/null 2>&1
+    curl -fsS "http://127.0.0.1:$NETPOL_METRICS_PORT/metrics" >/dev/null && netpol_reading &&
+        iptables -w -t mangle -C POSTROUTING -j "$NETPOL_CHAIN_OUT" 2>/dev/null
 }

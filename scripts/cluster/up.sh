@@ -19,7 +19,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/network_policies.sh"
 
 [ "$(id -u)" -eq 0 ] || fail "up.sh must run as root (it starts containerd and the kubelet)"
-for tool in etcd containerd ctr runc openssl curl flock ip nft unshare; do
+for tool in etcd containerd ctr runc openssl curl flock ip iptables-restore unshare; do
     command -v "$tool" >/dev/null || fail "$tool missing: run scripts/install_system.sh"
 done
 [ -x /usr/lib/cni/bridge ] || fail "CNI plugins missing: run scripts/install_system.sh"
@@ -96,6 +96,5 @@ wait_healthy kube-controller-manager "curl -fsSk https://127.0.0.1:$CONTROLLER_M
 start_netpol
 wait_healthy kube-scheduler "curl -fsSk https://127.0.0.1:$SCHEDULER_PORT/healthz"
 wait_healthy kubelet "curl -fsS http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz"
-wait_healthy kube-network-policies netpol_healthy
 wait_healthy "node $NODE_NAME Ready" node_ready
 say "up: export KUBECONFIG=$KUBECONFIG_ADMIN"

@@ -2,18 +2,18 @@
 from each other and from the host by the NetworkPolicy the cluster now enforces
 (kube-network-policies, scripts/cluster/network_policies.sh), while the host (the
 router) and the platform's own namespace still reach every tenant's pods."""
-import socket
 import subprocess
-import threading
 import uuid
 
 import pytest
 
 from hosting.domain.tenants import create_tenant
+from hosting.domain.versions import delete_version
 from hosting.models import Version
+from hosting.orchestration import deploy
 from hosting.runtimes import specs
 from hosting.runtimes.kubernetes import manifests, names
-from tests.base import deploy_now, make_service, wait_for
+from tests.base import deploy_now, make_service, tcp_listener, wait_for
 from tests.cluster.conftest import HTTPD_PORT, httpd_pod, ready_pod
 from tests.runtime.conftest import new_version
 
@@ -37,25 +37,10 @@ def k8s_platform(world, registry_server, task_sends, k8s_cluster, settings):
 
 @pytest.fixture
 def node_listener():
-    """A TCP listener on the node IP (where a platform service bound to the bridge would
-    be); yields its port. Accepts and closes until the test ends."""
-    server = socket.create_server((NODE_IP, 0))
-    server.settimeout(0.2)
-    stop = threading.Event()
-
-    def accept():
-        while not stop.is_set():
-            try:
-                server.accept()[0].close()
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    server.close()
+    """A TCP listener on the node IP, where a platform service bound to the pod bridge
+    would be; yields its port."""
+    with tcp_listener(NODE_IP) as port:
+        yield port
 
 
 def deploy_tenant(push_test_image, slug: str, service: str, replicas: int = 1) -> Version:
@@ -127,7 +112,11 @@ def test_hyphenated_tenants_deploy_side_by_side_fenced_from_each_other_and_the_h
     host_targets = [(NODE_IP, node_listener), (NODE_IP, 6379), (NODE_IP, 5432),
                     (NODE_IP, registry_port), (NODE_IP, 20250)]
     assert reaches(k8s_platform, a1, host_targets) == {target: False for target in host_targets}
-    # Deleting one tenant's version leaves the other's pod serving.
+    # Removing one tenant's version leaves the other's pod alone and serving.
+    delete_version(acme)
+    deploy.remove(acme.pk)
+    wait_for(lambda: not pods_of(k8s_platform, acme), seconds=60, what="acme's pods gone")
+    assert [pod["metadata"]["uid"] for pod in pods_of(k8s_platform, corp)] == [b1["metadata"]["uid"]]
     assert "message=acme-corp" in get_as_nobody(f"http://{pod_ip(b1)}:{HTTPD_PORT}/cgi-bin/env")
 
 

@@ -37,8 +37,17 @@ def test_the_namespace_prefix_follows_the_setting(world):
 ])
 def test_limits_follow_the_resource_spec_and_requests_the_overcommit(svc, spec_key, limits, requests):
     version = make_version(svc, resource_spec=spec_key)
-    box = manifests.container(version)["resources"]
+    with override_settings(KUBERNETES_DISK_LIMIT_MIB=0):
+        box = manifests.container(version)["resources"]
     assert (box["limits"], box["requests"]) == (limits, requests)
+
+
+def test_disk_is_bounded_per_instance_by_the_setting(svc):
+    with override_settings(KUBERNETES_DISK_LIMIT_MIB=2048, KUBERNETES_OVERCOMMIT=10):
+        box = manifests.container(make_version(svc))["resources"]
+    assert box["limits"]["ephemeral-storage"] == "2048Mi"
+    assert box["requests"]["ephemeral-storage"] == "204Mi"
+    assert box["limits"]["memory"] == "1024Mi"  # the rest is untouched
 
 
 def test_requests_never_drop_to_zero():

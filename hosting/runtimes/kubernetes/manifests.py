@@ -155,11 +155,11 @@ def container(version: Version) -> dict:
         "imagePullPolicy": "IfNotPresent",
         "ports": [{"containerPort": port, "protocol": "TCP"}],
         "envFrom": [{"secretRef": {"name": names.env_secret(version.pk)}}],
-        "resources": {
+        "resources": resources.with_disk({
             "limits": resources.limits_for(version.cpu_millis, version.memory_mib),
             "requests": resources.requests_for(version.cpu_millis, version.memory_mib,
                                                settings.KUBERNETES_OVERCOMMIT),
-        },
+        }, settings.KUBERNETES_DISK_LIMIT_MIB, settings.KUBERNETES_OVERCOMMIT),
         # Ready as soon as the port accepts (the platform's own GET / decides health,
         # and any non-5xx answer counts there, which an httpGet probe would not match).
         "readinessProbe": {"tcpSocket": {"port": port},

@@ -10,7 +10,7 @@ import pytest
 from hosting.domain.tenants import create_tenant
 from hosting.domain.versions import delete_version
 from hosting.models import Version
-from hosting.orchestration import deploy
+from hosting.orchestration import deploy, reconcile
 from hosting.runtimes import specs
 from hosting.runtimes.kubernetes import manifests, names
 from tests.base import deploy_now, make_service, tcp_listener, wait_for
@@ -149,3 +149,24 @@ def test_a_tenant_pod_runs_with_reduced_capabilities_and_no_new_privileges(
     cap_eff = int(fields["CapEff"].strip(), 16)
     assert cap_eff != FULL_CAPS and cap_eff & (1 << 21) == 0  # CAP_SYS_ADMIN is gone
     assert fields["NoNewPrivs"].strip() == "1"
+
+
+def test_an_instance_writing_past_its_disk_limit_is_evicted_and_the_platform_says_why(
+        k8s_platform, push_test_image, settings):
+    settings.KUBERNETES_DISK_LIMIT_MIB = 16
+    version = deploy_tenant(push_test_image, "acme", "corp-web")
+    (pod,) = pods_of(k8s_platform, version)
+    meta = pod["metadata"]
+    # 48 MiB into the container's writable layer, three times its limit.
+    k8s_platform.kubectl("exec", "-n", meta["namespace"], meta["name"], "--", "/bin/busybox",
+                         "dd", "if=/dev/zero", "of=/fill", "bs=1M", "count=48", check=False)
+
+    def evicted():
+        now = k8s_platform.get("pod", meta["name"], "-n", meta["namespace"])["status"]
+        return now.get("reason") == "Evicted" and now
+    # The kubelet measures disk use every 10 s (its eviction manager's period).
+    assert "ephemeral" in wait_for(evicted, seconds=120, every=1, what="the pod evicted")["message"]
+    reconcile.converge(version.pk, wait=True)  # what the reconcile pass does
+    replaced = version.events.filter(kind="instance:replaced").get()
+    assert "Evicted by the node" in replaced.detail and "16Mi" in replaced.detail
+    assert version.instances.get().ready  # a fresh instance took its place

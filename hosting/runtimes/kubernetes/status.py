@@ -129,5 +129,11 @@ def is_live(pod: dict) -> bool:
     return not pod["metadata"].get("deletionTimestamp") and phase not in {"Succeeded", "Failed"}
 
 
+def is_reported(pod: dict) -> bool:
+    """What the platform sees as an instance: live pods, and evicted ones until it has
+    read why and removed them (the Deployment already replaced them)."""
+    return is_live(pod) or (bool(eviction(pod)) and not pod["metadata"].get("deletionTimestamp"))
+
+
 def created_at(pod: dict) -> datetime | None:
     return parse_time(pod["metadata"].get("creationTimestamp"))

@@ -21,7 +21,7 @@ set -eu
 # local Kubernetes cluster (scripts/cluster/, on their own sockets and ports).
 PACKAGES="podman runc docker-registry haproxy redis-server postgresql chromium busybox-static podman-compose debootstrap
 uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables catatonit gettext fonts-wqy-microhei wrk
-etcd-server containerd containernetworking-plugins conntrack nftables
+etcd-server containerd containernetworking-plugins conntrack
 ${HOSTING_EXTRA_PACKAGES:-}"
 INSECURE="${HOSTING_INSECURE_REGISTRY:-127.0.0.1}"
 

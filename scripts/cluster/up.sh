@@ -92,7 +92,7 @@ start kubelet "$BIN_DIR/kubelet" --config="$STATE_DIR/kubelet.yaml" \
     --node-ip="$NODE_IP" --root-dir="$STATE_DIR/kubelet"
 
 wait_healthy kube-controller-manager "curl -fsSk https://127.0.0.1:$CONTROLLER_MANAGER_PORT/healthz"
-# NetworkPolicy is enforced before the node takes pods (network_policies.sh).
+# NetworkPolicy is enforced before the node reports Ready (network_policies.sh).
 start_netpol
 wait_healthy kube-scheduler "curl -fsSk https://127.0.0.1:$SCHEDULER_PORT/healthz"
 wait_healthy kubelet "curl -fsS http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz"

@@ -78,16 +78,21 @@ def pod_ip(pod: dict) -> str:
     return pod["status"]["podIP"]
 
 
-def get_as_nobody(url: str) -> str:
-    """GET from the host as an unprivileged user, as the router runs: the enforcer lets
-    root's own connections through whatever the policy says, so this is what shows
-    the policy admits the node."""
+def answers_as_nobody(pod: dict, text: str) -> None:
+    """The pod's /cgi-bin/env shows `text` to a GET from the host as an unprivileged
+    user, as the router runs: the enforcer lets root's own connections through whatever
+    the policy says, so this is what shows the policy admits the node. Waited for: the
+    enforcer learns a new pod's IP from the API server a moment after the pod has it."""
     code = ("import sys, urllib.request; "
             "print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())")
-    result = subprocess.run(["/usr/bin/python3", "-c", code, url], user=65534, group=65534,
-                            extra_groups=[], capture_output=True, text=True, timeout=30,
-                            check=False)
-    return result.stdout
+    url = f"http://{pod_ip(pod)}:{HTTPD_PORT}/cgi-bin/env"
+
+    def get() -> bool:
+        result = subprocess.run(["/usr/bin/python3", "-c", code, url], user=65534, group=65534,
+                                extra_groups=[], capture_output=True, text=True, timeout=30,
+                                check=False)
+        return text in result.stdout
+    wait_for(get, seconds=60, every=1, what=f"{url} answering {text!r} to the host")
 
 
 def test_hyphenated_tenants_deploy_side_by_side_fenced_from_each_other_and_the_host(
@@ -98,8 +103,8 @@ def test_hyphenated_tenants_deploy_side_by_side_fenced_from_each_other_and_the_h
     (b1,) = pods_of(k8s_platform, corp)
     assert a1["metadata"]["namespace"] != b1["metadata"]["namespace"]
     # The router's side: the node reaches both tenants, also as an unprivileged user.
-    assert "message=acme\n" in get_as_nobody(f"http://{pod_ip(a1)}:{HTTPD_PORT}/cgi-bin/env")
-    assert "message=acme-corp" in get_as_nobody(f"http://{pod_ip(b1)}:{HTTPD_PORT}/cgi-bin/env")
+    answers_as_nobody(a1, "message=acme\n")
+    answers_as_nobody(b1, "message=acme-corp")
     # Within a tenant: allowed (this also shows nc connects when nothing is in the way).
     wait_for(lambda: reaches(k8s_platform, a1, [(pod_ip(a2), HTTPD_PORT)])[(pod_ip(a2), HTTPD_PORT)],
              seconds=60, every=1, what="acme's pods reaching each other")
@@ -117,7 +122,7 @@ def test_hyphenated_tenants_deploy_side_by_side_fenced_from_each_other_and_the_h
     deploy.remove(acme.pk)
     wait_for(lambda: not pods_of(k8s_platform, acme), seconds=60, what="acme's pods gone")
     assert [pod["metadata"]["uid"] for pod in pods_of(k8s_platform, corp)] == [b1["metadata"]["uid"]]
-    assert "message=acme-corp" in get_as_nobody(f"http://{pod_ip(b1)}:{HTTPD_PORT}/cgi-bin/env")
+    answers_as_nobody(b1, "message=acme-corp")
 
 
 def test_only_the_platforms_namespace_reaches_tenant_pods(

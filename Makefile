@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/hosting
 PYTEST_ARGS ?=
 
-.PHONY: run demo test test-sqlite test-postgres bench system services deps lint migrations-check cluster cluster-down cluster-status
+.PHONY: run demo test test-install test-sqlite test-postgres bench system services deps lint migrations-check cluster cluster-down cluster-status
 
 $(VENV)/.deps: requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -39,6 +39,12 @@ test-sqlite:
 
 test-postgres:
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The platform installed as operators do: the compose stack, then the kustomize overlay
+# on the machine's cluster (tests/packaging/test_compose.py, test_incluster.py).
+test-install: system deps cluster
+	$(PY) -m pytest -q -m compose tests/packaging/test_compose.py $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m incluster tests/packaging/test_incluster.py $(PYTEST_ARGS)
 
 bench: system deps
 	$(PY) -m bench

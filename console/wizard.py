@@ -9,7 +9,7 @@ from dataclasses import asdict
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from hosting import envfile, rules
+from hosting import envfile, rules, sealed
 from hosting.domain.config import STEP1_FIELDS, STEP2_FIELDS, VersionConfig, validate_step
 from hosting.domain.versions import starting_config
 from hosting.models import Service
@@ -26,6 +26,7 @@ def start(service: Service) -> dict:
     config = starting_config(service)
     draft = asdict(config)
     draft["env"] = [list(pair) for pair in config.env]
+    draft["secret_env"] = [list(pair) for pair in config.secret_env]  # sealed
     return draft
 
 
@@ -100,9 +101,39 @@ def rollout_form(draft: dict) -> dict:
     return values
 
 
-def read_step2(post, draft: dict) -> dict:
+def env_rows(draft: dict) -> list[dict]:
+    """The env editor's rows: plain variables, then secrets, whose value is never sent
+    back (write-only: a blank value keeps the stored one)."""
+    rows = [{"name": name, "value": value, "secret": False, "stored": False}
+            for name, value in draft["env"]]
+    return rows + [{"name": name, "value": "", "secret": True, "stored": bool(token)}
+                   for name, token in draft.get("secret_env") or []]
+
+
+def read_env(post, draft: dict, removed: int = -1) -> dict:
+    """Rows marked secret (env_secret holds their indexes) are sealed at once, so the
+    session never holds a secret in clear; a blank secret keeps the stored value of
+    that name. Row `removed` is left out."""
     names, values = post.getlist("env_name"), post.getlist("env_value")
-    env = [[n.strip(), v] for n, v in zip(names, values, strict=False) if n.strip() or v]
+    marked = set(post.getlist("env_secret"))
+    stored = {name: token for name, token in draft.get("secret_env") or []}
+    env, secrets, too_long = [], [], []
+    for index, (name, value) in enumerate(zip(names, values, strict=False)):
+        name = name.strip()
+        if not (name or value) or index == removed:
+            continue
+        if str(index) not in marked:
+            env.append([name, value])
+        elif len(value) > rules.ENV_VALUE_MAX_CHARS:  # checked in clear, never stored
+            secrets.append([name, stored.get(name, "")])
+            too_long.append(name)
+        else:
+            secrets.append([name, sealed.seal(value) if value else stored.get(name, "")])
+    return {**draft, "env": env, "secret_env": secrets, "secrets_too_long": too_long}
+
+
+def read_step2(post, draft: dict, removed_env: int = -1) -> dict:
+    draft = read_env(post, draft, removed_env)
     paths = [p.strip() for p in post.getlist("log_paths")]
     return {**draft,
             "resource_spec": post.get("resource_spec", ""),
@@ -110,13 +141,13 @@ def read_step2(post, draft: dict) -> dict:
             "max_replicas": _number(post.get("max_replicas", "")),
             "cpu_target": _number(post.get("cpu_target", "")),
             "log_paths": [p for p in paths if p],
-            "initial_delay_seconds": _number(post.get("initial_delay_seconds", "")),
-            "env": env}
+            "initial_delay_seconds": _number(post.get("initial_delay_seconds", ""))}
 
 
 def config_of(draft: dict) -> VersionConfig:
     values = {name: draft[name] for name in STEP1_FIELDS + STEP2_FIELDS if name in draft}
     values["env"] = [tuple(pair) for pair in draft["env"]]
+    values["secret_env"] = [tuple(pair) for pair in draft.get("secret_env") or []]
     return VersionConfig(**values)
 
 
@@ -134,16 +165,24 @@ def step1_errors(draft: dict) -> dict[str, list[str]]:
 
 
 def step2_errors(draft: dict) -> dict[str, list[str]]:
-    return errors_of(draft, STEP2_FIELDS)
+    errors = errors_of(draft, STEP2_FIELDS)
+    for name in draft.get("secrets_too_long") or []:
+        errors.setdefault("secret_env", []).append(
+            _("secret_env: the value of %(name)s must be text of at most %(max)d characters.")
+            % {"name": name, "max": rules.ENV_VALUE_MAX_CHARS})
+    return errors
 
 
-def import_env(draft: dict, text: str) -> dict:
-    """Merge variables from .env or JSON text: an imported name replaces the same name."""
+def import_env(draft: dict, text: str, secret: bool = False) -> dict:
+    """Merge variables from .env or JSON text: an imported name replaces the same name,
+    plain or secret; imported values stay plain unless `secret` (then sealed at once)."""
     imported = envfile.parse_any(text)  # raises ValidationError({"env": ...})
     names = {name for name, _value in imported}
-    kept = [pair for pair in draft["env"] if pair[0] not in names]
-    merged = kept + [[name, value] for name, value in imported]
-    if len(merged) > rules.ENV_VARS_MAX:  # refused before the draft (the session) holds it
+    env = [pair for pair in draft["env"] if pair[0] not in names]
+    secrets = [pair for pair in draft.get("secret_env") or [] if pair[0] not in names]
+    target = secrets if secret else env
+    if len(target) + len(imported) > rules.ENV_VARS_MAX:  # refused before the session holds it
         raise ValidationError({"env": [_("env may hold at most %(max)d variables.")
                                        % {"max": rules.ENV_VARS_MAX}]})
-    return {**draft, "env": merged}
+    target += [[name, sealed.seal(value) if secret else value] for name, value in imported]
+    return {**draft, "env": env, "secret_env": secrets}

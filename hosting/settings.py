@@ -243,6 +243,16 @@ RUNTIME_CAP_ADD = env_list("RUNTIME_CAP_ADD", "")
 # "auto" remaps uid 0 inside a container to an unprivileged host uid (Podman: needs a
 # `containers` range in /etc/subuid and /etc/subgid); "" keeps the engine's default.
 RUNTIME_USERNS = env_str("RUNTIME_USERNS", "auto")
+# Disk (local backend): the root filesystem is read-only and only these paths (plus the
+# directories holding a version's log paths) are writable, each a tmpfs of
+# RUNTIME_TMPFS_MIB counted in the container's memory. Podman's per-container
+# `--storage-opt size=` needs overlay on XFS with project quotas (README "Security model").
+RUNTIME_READ_ONLY_ROOT = env_bool("RUNTIME_READ_ONLY_ROOT", True)
+RUNTIME_WRITABLE_PATHS = env_list("RUNTIME_WRITABLE_PATHS", "/tmp,/var/tmp,/run")
+RUNTIME_TMPFS_MIB = env_int("RUNTIME_TMPFS_MIB", 64)
+# The engine's file of a container's stdout and stderr on the host: Podman's conmon cuts
+# it back when it reaches this size (0: the engine's default, unbounded on Podman).
+RUNTIME_LOG_MAX_MIB = env_int("RUNTIME_LOG_MAX_MIB", 16)
 HEALTH_CHECK_TIMEOUT_SECONDS = env_float("HEALTH_CHECK_TIMEOUT_SECONDS", 1.0)
 DOCKER_HOST = env_str("DOCKER_HOST", f"unix://{VAR_DIR / 'podman.sock'}")
 # RUNTIME_BACKEND=kubernetes (hosting/runtimes/kubernetes, README "Kubernetes backend").

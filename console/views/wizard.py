@@ -67,8 +67,10 @@ def step2(request, pk: int):
     draft, errors = wizard.load(request.session, service), {}
     if request.method == "POST":
         request.console.require_change()
-        draft = wizard.read_step2(request.POST, draft)
         action = request.POST.get("action", "deploy")
+        # An env row is removed while reading (a row marked secret moves among the secrets).
+        removed = _index(action) if action.startswith("remove_env:") else -1
+        draft = wizard.read_step2(request.POST, draft, removed)
         draft, errors = _row_action(request, draft, action)
         wizard.save(request.session, service, draft)
         if action == "back":
@@ -83,25 +85,24 @@ def step2(request, pk: int):
     elif wizard.step1_errors(draft):  # arrived here directly with an unfinished step 1
         return go(request, "version_new", service.pk)
     context = _context(request, service, draft, errors, 2)
-    context.update(specs=catalogue.SPECS, stdout=rules.STDOUT)
+    context.update(specs=catalogue.SPECS, stdout=rules.STDOUT, env_rows=wizard.env_rows(draft))
     return render(request, "console/wizard_step2.html", context,
                   fragment="console/_wizard_step2.html", status=400 if errors else 200)
 
 
 def _row_action(request, draft: dict, action: str) -> tuple[dict, dict]:
-    """Add or remove a log path or env row, or import env; the rest of the draft stays."""
+    """Add a log path or env row, remove a log path, or import env; the rest stays."""
     errors: dict = {}
     if action == "add_log":
         draft["log_paths"] = draft["log_paths"] + [""]
     elif action == "add_env":
         draft["env"] = draft["env"] + [["", ""]]
     elif action.startswith("remove_log:"):
-        draft["log_paths"] = _without(draft["log_paths"], action)
-    elif action.startswith("remove_env:"):
-        draft["env"] = _without(draft["env"], action)
+        draft["log_paths"] = _without(draft["log_paths"], _index(action))
     elif action == "import_env":
         try:
-            draft = wizard.import_env(draft, _env_text(request))
+            draft = wizard.import_env(draft, _env_text(request),
+                                      secret=bool(request.POST.get("import_secret")))
         except ValidationError as exc:
             errors = {"env": [str(m) for m in exc.message_dict.get("env", exc.messages)]}
     return draft, errors
@@ -119,11 +120,15 @@ def _env_text(request) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def _without(rows: list, action: str) -> list:
+def _index(action: str) -> int:
+    """The row index of "remove_env:3"; -1 (no row) when it is not a number."""
     try:
-        index = int(action.split(":", 1)[1])
+        return int(action.split(":", 1)[1])
     except ValueError:
-        return rows
+        return -1
+
+
+def _without(rows: list, index: int) -> list:
     return [row for i, row in enumerate(rows) if i != index]
 
 

@@ -99,6 +99,11 @@ def _check_secret_names(cfg: VersionConfig) -> None:
     except ValidationError as exc:
         raise ValidationError({"secret_env": [f"secret_env ({message})"
                                               for message in exc.message_dict["env"]]}) from exc
+    missing = [name for name, token in cfg.secret_env if not token]
+    if missing:  # marked secret in the console with no value typed and none stored
+        raise ValidationError({"secret_env": [_("secret_env: %(names)s marked secret without "
+                                                "a value; type one.")
+                                              % {"names": ", ".join(missing)}]})
     both = sorted(set(names) & {name for name, _value in cfg.env})
     if both:
         raise ValidationError({"secret_env": [_("secret_env: %(names)s also set in env; a "

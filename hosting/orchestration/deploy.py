@@ -238,7 +238,7 @@ PHASES: list[Callable[[Version, Runtime], Later]] = [
 # Health, in detail ------------------------------------------------------------------
 def _check_one(version: Version, runtime: Runtime, instance: Instance) -> Later:
     name = instances.engine_name(instance)
-    observed = runtime.get(name)
+    observed = runtime.get(instances.engine_ref(runtime, instance))
     if observed is None:
         raise DeployFailure("vanished", reason("failure.vanished", container=name))
     if observed.dead:
@@ -255,7 +255,7 @@ def _check_one(version: Version, runtime: Runtime, instance: Instance) -> Later:
                                                seconds=max(elapsed, 0)))
         return None
     if elapsed >= health.attempts() * health.attempt_window():
-        raise _health_failure(version, runtime, name, result, health.attempts())
+        raise _health_failure(version, runtime, observed, result, health.attempts())
     wait = min(MAX_RECHECK_SECONDS, max(MIN_RECHECK_SECONDS, elapsed / 4))
     return timezone.now() + timedelta(seconds=wait)
 
@@ -266,21 +266,22 @@ def health_start(version: Version, instance: Instance) -> datetime:
     return started + timedelta(seconds=version.initial_delay_seconds)
 
 
-def _health_failure(version, runtime, name, result, attempts) -> DeployFailure:
+def _health_failure(version, runtime, observed, result, attempts) -> DeployFailure:
+    name, ref = observed.name, instances.observed_ref(runtime, observed)
     window = health.attempt_window()
     why = health.describe_failure(result, version.port, window)
     lines = [f"Instance: {name}",
              f"Checked {attempts} times (1 + {attempts - 1} retries), {window:g} s each: "
              f"HTTP GET / on port {version.port}."]
     if result.reason in {"refused", "error", "timeout"}:
-        ports = runtime.listening_ports(name)
+        ports = runtime.listening_ports(ref)
         others = [p for p in ports or [] if p != version.port]
         if others:
             lines.append(f"The app listens on port {', '.join(map(str, others))} instead. "
                          f"Create a new version with port {others[0]}, or make the app listen "
                          f"on {version.port}.")
             why = reason("failure.wrong_port", port=version.port, ports=others)
-    tail = [f"{line.stream}: {line.text}" for line in runtime.logs(name, tail=instances.LAST_LINES)]
+    tail = [f"{line.stream}: {line.text}" for line in runtime.logs(ref, tail=instances.LAST_LINES)]
     lines += [f"Last {instances.LAST_LINES} log lines:", *tail] if tail else []
     code = {"refused": "no_listener", "timeout": "timeout", "http_5xx": "http_5xx"}.get(
         result.reason, "unhealthy")
@@ -311,7 +312,7 @@ def remove(version_id: int) -> None:
     if version is not None:
         _remove_instances(version, runtime)
     for observed in runtime.observe(specs.version_selector(version_id)):
-        runtime.remove(observed.name)
+        runtime.remove(instances.observed_ref(runtime, observed))
     runtime.release(version_id)
     if version is not None and version.status == VersionStatus.DELETING:
         version.set_status(VersionStatus.DELETED, reason("version.deleted"))
@@ -320,7 +321,7 @@ def remove(version_id: int) -> None:
 
 def _remove_instances(version: Version, runtime: Runtime) -> None:
     for instance in version.instances.all():
-        instances.stop(runtime, version, instances.engine_name(instance), instance)
+        instances.stop(runtime, version, instances.engine_ref(runtime, instance), instance)
 
 
 def _check_not_deleted(version_id: int) -> None:

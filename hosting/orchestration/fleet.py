@@ -50,13 +50,13 @@ class Fleet:
             cached = self.versions.get(version_id, {}).get(name)
             if cached is None or cached.id != container_id:
                 self.versions.get(version_id, {}).pop(name, None)
-                found = self.runtime.get(name)
+                found = self.runtime.get(self.runtime.address(name, container_id))
                 if found is not None:
                     self.add(found)
 
     def refresh(self, item: Observed) -> None:
         group = self.versions.setdefault(specs.version_id_of(item.labels), {})
-        found = self.runtime.get(item.name)
+        found = self.runtime.get(self.runtime.address(item.name, item.id))
         if found is None:
             group.pop(item.name, None)
         else:

@@ -50,7 +50,8 @@ def start(runtime: Runtime, version: Version, ordinal: int) -> tuple[Instance, O
 
 
 def stop(runtime: Runtime, version: Version | None, name: str, instance: Instance | None = None) -> None:
-    """Collect the last logs, remove the container (engine name `name`), drop the row."""
+    """Collect the last logs, remove the container (`name`: as runtime.address gives
+    it), drop the row."""
     if version is not None and instance is not None:
         try:
             logs.collect(runtime, version, instance, final=True)
@@ -65,6 +66,16 @@ def engine_name(instance: Instance) -> str:
     return specs.container_name(instance.name)
 
 
+def engine_ref(runtime: Runtime, instance: Instance) -> str:
+    """How the runtime addresses the instance's container: by the id it recorded (local
+    engine), so a foreign container given the same name is never read nor removed."""
+    return runtime.address(engine_name(instance), instance.container_id)
+
+
+def observed_ref(runtime: Runtime, observed: Observed) -> str:
+    return runtime.address(observed.name, observed.id)
+
+
 def describe_exit(runtime: Runtime, version: Version, observed: Observed) -> tuple[Reason, str]:
     """(why, detail) for an instance that stopped: exit code, OOM, last lines."""
     name = observed.labels.get(specs.LABEL_INSTANCE, "?")
@@ -72,7 +83,7 @@ def describe_exit(runtime: Runtime, version: Version, observed: Observed) -> tup
         why = reason("failure.oom", memory_mib=version.memory_mib, exit_code=observed.exit_code)
     else:
         why = reason("failure.exited", exit_code=observed.exit_code, port=version.port)
-    lines = [f"{line.stream}: {line.text}" for line in runtime.logs(observed.name, tail=LAST_LINES)]
+    lines = [f"{line.stream}: {line.text}" for line in runtime.logs(observed_ref(runtime, observed), tail=LAST_LINES)]
     detail = "\n".join([  # the reason itself is shown above it, in the reader's language
         f"Instance: {observed.name} (ordinal {name})",
         f"Exit code: {observed.exit_code}{' (OOM killed)' if observed.oom_killed else ''}",

@@ -26,7 +26,8 @@ PLATFORM = "platform"  # the source of the platform's own lines (what was droppe
 def collect(runtime: Runtime, version: Version, instance: Instance, final: bool = False) -> int:
     """Store the instance's new lines; `final` also takes a file's unterminated last line.
     Returns how many lines were stored."""
-    name = specs.container_name(instance.name)
+    # By the recorded id: a same-named container of someone else is never read.
+    name = runtime.address(specs.container_name(instance.name), instance.container_id)
     before = dict(instance.log_cursors or {})
     cursors = dict(before)
     entries: list[LogEntry] = []

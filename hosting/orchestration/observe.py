@@ -49,7 +49,7 @@ def collect(everything: bool = False) -> int:
 
 def _sample(runtime: Runtime, row: Instance) -> None:
     """CPU (of the spec's CPU) and memory of one instance."""
-    usage = runtime.stats(specs.container_name(row.name))
+    usage = runtime.stats(runtime.address(specs.container_name(row.name), row.container_id))
     if usage is None:
         return
     fields = {"memory_bytes": usage.memory_bytes}

@@ -159,7 +159,7 @@ def _remove_orphans(runtime: Runtime, by_version, known: set[int]) -> None:
     for vid, items in by_version.items():
         if vid not in known:
             for item in items:
-                runtime.remove(item.name)
+                runtime.remove(instances.observed_ref(runtime, item))
 
 
 def _remove_extra(version, runtime, observed, rows, wanted, target) -> bool:
@@ -168,11 +168,11 @@ def _remove_extra(version, runtime, observed, rows, wanted, target) -> bool:
         if item.name not in wanted:
             ordinal = specs.ordinal_of(item.labels)
             row = rows.pop(ordinal, None) if ordinal is not None else None
-            instances.stop(runtime, version, item.name, row)
+            instances.stop(runtime, version, instances.observed_ref(runtime, item), row)
             changed = True
     for ordinal in [n for n in rows if n >= target]:
         row = rows.pop(ordinal)
-        instances.stop(runtime, version, instances.engine_name(row), row)
+        instances.stop(runtime, version, instances.engine_ref(runtime, row), row)
         changed = True
     return changed
 
@@ -186,7 +186,7 @@ def _ensure_one(version, runtime, row, item, ordinal):
         version.record("instance:replaced", reason("instance.replaced", instance=item.name,
                                                    why=why.as_param()), detail, level="warning")
         failures = (row.health_failures if row else 0) + 1
-        instances.stop(runtime, version, item.name, row)
+        instances.stop(runtime, version, instances.observed_ref(runtime, item), row)
         row = item = None
     elif item is None and row is not None and row.container_id:
         version.record("instance:replaced", reason("instance.vanished", instance=row.name),

@@ -32,6 +32,10 @@ class InstanceSpec:
     cap_add: tuple[str, ...] = ()  # on top of dropping every capability
     pids_limit: int = 256
     userns: str = ""  # "auto": uid 0 inside maps to an unprivileged host uid; "": engine default
+    read_only: bool = False  # root filesystem read-only: only `tmpfs` paths are writable
+    tmpfs: tuple[str, ...] = ()  # writable paths, each a tmpfs of tmpfs_mib
+    tmpfs_mib: int = 64
+    log_max_mib: int = 0  # the engine's stdout/stderr file on the host; 0: engine default
 
 
 @dataclass
@@ -176,6 +180,13 @@ class Runtime(abc.ABC):
     @abc.abstractmethod
     def probe(self, observed: Observed, port: int, timeout: float) -> ProbeResult:
         """One HTTP GET / to the instance's service port."""
+
+    def address(self, name: str, engine_id: str = "") -> str:
+        """What to pass as `name` to get, remove, logs, read_files, stats and
+        listening_ports for the instance the engine made as `engine_id`: its name by
+        default; an engine that can address by id takes the id, so another container
+        given the same name is never read, counted nor removed."""
+        return name
 
     def image_size(self, image_ref: str) -> int | None:
         """The image's size in bytes if the engine tells it (the pull phase shows it)."""

@@ -162,7 +162,10 @@ class LocalRuntime(Runtime):
             nano_cpus=spec.nano_cpus, mem_limit=spec.mem_limit, memswap_limit=spec.mem_limit,
             cap_drop=["ALL"], cap_add=list(spec.cap_add) or None,
             security_opt=["no-new-privileges"], pids_limit=spec.pids_limit,
-            network_mode=network, privileged=False,
+            network_mode=network, privileged=False, read_only=spec.read_only,
+            # Podman copies the image's files at a path into its tmpfs (tmpcopyup).
+            tmpfs={path: f"size={spec.tmpfs_mib}m,mode=1777" for path in spec.tmpfs} or None,
+            log_config=_log_config(spec.log_max_mib),
         )
         if spec.userns:  # the SDK only knows "host"; the API takes Podman's "auto"
             host_config["UsernsMode"] = spec.userns
@@ -200,7 +203,7 @@ class LocalRuntime(Runtime):
         """Remove the tenant's leftover containers, its network and its firewall chain."""
         selector = {**specs.namespace_selector(), specs.LABEL_TENANT_ID: str(tenant_id)}
         for observed in self.observe(selector):
-            self.remove(observed.name)
+            self.remove(observed.id)
         name = specs.network_name(tenant_id)
         network = self._find_network(name)
         if network is not None and (network.attrs.get("Labels") or {}).get(
@@ -232,7 +235,7 @@ class LocalRuntime(Runtime):
         for container in found:
             observed = self._observed_sparse(container.attrs)
             if not observed.running:  # exit code and OOM only come with a full inspect
-                observed = self.get(observed.name) or observed
+                observed = self.get(observed.id) or observed
             result.append(observed)
         return result
 
@@ -348,6 +351,10 @@ class LocalRuntime(Runtime):
         return listening_ports_from_proc(text) if text else None
 
     # Helpers ----------------------------------------------------------------------
+    def address(self, name: str, engine_id: str = "") -> str:
+        """The container's id once known: names can be taken by anyone on the engine."""
+        return engine_id or name
+
     def _container(self, name: str):
         return _lookup(self.client.containers.get, name)
 
@@ -409,6 +416,14 @@ def _owned(observed: Observed, spec: InstanceSpec) -> Observed:
         f"A container named {spec.name} already exists but was not made by the platform "
         f"for this instance (its labels differ); it was left untouched. Remove or rename "
         f"it, then deploy again.")
+
+
+def _log_config(max_mib: int) -> dict | None:
+    """Podman's conmon cuts the stdout/stderr file back at max-size ("json-file" is the
+    name Docker and Podman both take for it)."""
+    if max_mib <= 0:
+        return None
+    return {"Type": "json-file", "Config": {"max-size": f"{max_mib}m"}}
 
 
 def _fence(network) -> firewall.Fence:

@@ -91,6 +91,10 @@ def instance_spec(version: Version, ordinal: int) -> InstanceSpec:
         cap_add=hardening.capabilities_for(version.port),
         pids_limit=hardening.pids_limit(),
         userns=hardening.userns_mode(),
+        read_only=hardening.read_only_root(),
+        tmpfs=hardening.writable_paths(version.log_paths),
+        tmpfs_mib=hardening.tmpfs_mib(),
+        log_max_mib=hardening.log_max_mib(),
     )
 
 

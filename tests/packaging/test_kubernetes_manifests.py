@@ -17,6 +17,7 @@ ALLOWED = {  # (api group, resource): the backend's needs
     ("", "namespaces"), ("", "resourcequotas"), ("", "limitranges"), ("", "secrets"),
     ("", "services"), ("", "pods"), ("", "pods/log"), ("apps", "deployments"),
     ("apps", "deployments/scale"), ("networking.k8s.io", "networkpolicies"),
+    ("", "pods/exec"), ("", "nodes/proxy"), ("apps", "replicasets"),
 }
 
 
@@ -26,15 +27,24 @@ def kubectl() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def objects(tmp_path_factory) -> list[dict]:
+def work(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("kube") / "kubernetes"
     shutil.copytree(KUBE, work, ignore=shutil.ignore_patterns("secrets.env"))
     shutil.copy(work / "base" / "secrets.env.example", work / "base" / "secrets.env")
+    return work
+
+
+def render(binary: str, directory: Path) -> list[dict]:
+    text = subprocess.run([binary, "kustomize", str(directory)], check=True,
+                          capture_output=True, text=True, timeout=120).stdout
+    return [doc for doc in yaml.safe_load_all(text) if doc]
+
+
+@pytest.fixture(scope="module")
+def objects(work) -> list[dict]:
     binary = kubectl()
     if binary:
-        text = subprocess.run([binary, "kustomize", str(work / "single-node")], check=True,
-                              capture_output=True, text=True, timeout=120).stdout
-        return [doc for doc in yaml.safe_load_all(text) if doc]
+        return render(binary, work / "base")
     kustomization = yaml.safe_load((work / "base" / "kustomization.yaml").read_text())
     return [doc for name in kustomization["resources"]
             for doc in yaml.safe_load_all((work / "base" / name).read_text()) if doc]
@@ -71,7 +81,8 @@ def test_rbac_grants_only_what_the_kubernetes_backend_needs(objects):
     assert granted <= ALLOWED
     assert all("*" not in rule["verbs"] for rule in role["rules"])
     pods = [r for r in role["rules"] if r["resources"] == ["pods"]]
-    assert pods and set(pods[0]["verbs"]) == {"get", "list", "watch"}
+    # Pods are made by their Deployments: the backend only labels and deletes them.
+    assert pods and set(pods[0]["verbs"]) == {"get", "list", "watch", "patch", "delete"}
 
 
 def test_settings_and_secrets_reach_every_platform_container(objects):
@@ -79,3 +90,29 @@ def test_settings_and_secrets_reach_every_platform_container(objects):
         sources = deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"]
         refs = {next(iter(s)) for s in sources}
         assert refs == {"configMapRef", "secretRef"}, name
+
+
+def test_the_platform_namespace_is_labelled_for_tenant_network_policies(objects):
+    namespace = of_kind(objects, "Namespace")["hosting-system"]
+    assert namespace["metadata"]["labels"]["hosting.platform/role"] == "platform"
+
+
+def test_single_node_runs_every_part_on_the_node_network_without_services(work):
+    """A cluster without DNS or kube-proxy: no Service is used, database and broker are
+    reached on the node's loopback, the API server at the address node.env gives."""
+    binary = kubectl()
+    if not binary:
+        pytest.skip("kubectl renders the overlay's patches (make cluster builds one)")
+    objects = render(binary, work / "single-node")
+    assert not of_kind(objects, "Service")
+    config = next(iter(of_kind(objects, "ConfigMap").values()))["data"]
+    assert config["KUBERNETES_SERVICE_HOST"] == "127.0.0.1"
+    pods = [o["spec"]["template"]["spec"] for o in objects if o["kind"] in ("Deployment", "Job")]
+    assert len(pods) == len(PARTS) + 1
+    for pod in pods:
+        assert pod["hostNetwork"] is True
+        assert pod["containers"][0]["imagePullPolicy"] == "IfNotPresent"  # imported image
+        env = {e["name"]: e["value"] for e in pod["containers"][0]["env"]}
+        assert "@127.0.0.1:$(POSTGRES_PORT)/" in env["DATABASE_URL"]
+        assert "@127.0.0.1:$(REDIS_PORT)/" in env["REDIS_URL"]
+    assert of_kind(objects, "Deployment")["web"]["spec"]["strategy"] == {"type": "Recreate"}

@@ -87,3 +87,24 @@ def test_an_operator_can_allow_more_capabilities(svc):
     with override_settings(RUNTIME_CAP_ADD=["cap_setuid", "SETGID"]):
         spec = specs.instance_spec(make_version(svc, port=80), 0)
     assert spec.cap_add == ("SETUID", "SETGID", "NET_BIND_SERVICE")
+
+
+def test_the_root_is_read_only_with_capped_tmpfs_where_apps_and_log_paths_write(svc):
+    version = make_version(svc, log_paths=["stdout", "/var/log/app/app.log", "/srv/logs/"])
+    spec = specs.instance_spec(version, 0)
+    assert spec.read_only and (spec.tmpfs_mib, spec.log_max_mib) == (64, 16)
+    assert spec.tmpfs == ("/tmp", "/var/tmp", "/run", "/var/log/app", "/srv")
+
+
+def test_a_log_file_at_the_top_never_makes_the_whole_root_writable(svc):
+    spec = specs.instance_spec(make_version(svc, log_paths=["/app.log"]), 0)
+    assert "/" not in spec.tmpfs
+
+
+def test_an_operator_can_turn_the_read_only_root_off_or_change_the_writable_paths(svc):
+    with override_settings(RUNTIME_READ_ONLY_ROOT=False):
+        spec = specs.instance_spec(make_version(svc, log_paths=["/var/log/app/app.log"]), 0)
+    assert (spec.read_only, spec.tmpfs) == (False, ())
+    with override_settings(RUNTIME_WRITABLE_PATHS=["/scratch"], RUNTIME_TMPFS_MIB=8):
+        spec = specs.instance_spec(make_version(svc), 0)
+    assert (spec.tmpfs, spec.tmpfs_mib) == (("/scratch",), 8)

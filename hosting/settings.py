@@ -260,7 +260,16 @@ KUBECONFIG = env_str("KUBECONFIG", "")  # empty: the in-cluster service account
 KUBERNETES_NAMESPACE_PREFIX = env_str("KUBERNETES_NAMESPACE_PREFIX", "")  # "": RUNTIME_NAMESPACE
 KUBERNETES_REGISTRY_HOST = env_str("KUBERNETES_REGISTRY_HOST", "")  # "": REGISTRY_HOST
 KUBERNETES_ROUTER_CIDRS = env_list("KUBERNETES_ROUTER_CIDRS", "")
+# The nodes' own addresses: their router and kubelet may connect to tenant pods, tenant
+# pods may never connect to them. Default: the local cluster's node (scripts/cluster/).
+KUBERNETES_NODE_CIDRS = env_list("KUBERNETES_NODE_CIDRS", "10.244.0.1/32")
+# Resolvers outside the cluster that tenant pods may ask (port 53), e.g. the nodes'
+# /etc/resolv.conf servers when they are private; DNS pods in the cluster always count.
+KUBERNETES_DNS_CIDRS = env_list("KUBERNETES_DNS_CIDRS", "")
 KUBERNETES_OVERCOMMIT = env_int("KUBERNETES_OVERCOMMIT", 10)  # requests = limits / this
+# Disk per instance (writable layer, logs, emptyDir): over it the kubelet evicts the pod
+# and the platform says so. 0: unbounded.
+KUBERNETES_DISK_LIMIT_MIB = env_int("KUBERNETES_DISK_LIMIT_MIB", 1024)
 KUBERNETES_QUOTA_PODS = env_int("KUBERNETES_QUOTA_PODS", 100)
 KUBERNETES_QUOTA_CPU = env_str("KUBERNETES_QUOTA_CPU", "64")
 KUBERNETES_QUOTA_MEMORY = env_str("KUBERNETES_QUOTA_MEMORY", "128Gi")

@@ -2,6 +2,10 @@
 
 alice owns tenant "alpha", bob owns tenant "bravo", charlie is a viewer in "alpha".
 """
+import socket
+import threading
+from contextlib import contextmanager
+
 from django.contrib.auth import get_user_model
 
 from hosting.domain.config import VersionConfig
@@ -66,3 +70,28 @@ def deploy_now(version_id: int, seconds: float = 120.0) -> None:
         if time.monotonic() + wait > deadline:
             raise AssertionError(f"the deploy of version {version_id} did not end in {seconds:g} s")
         time.sleep(wait)
+
+
+@contextmanager
+def tcp_listener(address: str):
+    """A TCP port on `address` (port chosen by the kernel) that accepts and closes every
+    connection until the block ends; yields the port. Stands for a host service."""
+    server = socket.create_server((address, 0))
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                server.accept()[0].close()
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        server.close()

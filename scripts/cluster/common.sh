@@ -8,6 +8,7 @@
 # etcd already on the machine does not collide):
 #   etcd client 12379, etcd peer 12380, kube-apiserver 16443,
 #   kubelet 20250 (healthz 20248), controller-manager 20257, scheduler 20259,
+#   kube-network-policies metrics 20290,
 #   containerd: its own socket under $STATE_DIR/run (not the system one).
 # Networks: pods 10.244.0.0/24 on bridge hosting-cni0, services 10.245.0.0/24.
 
@@ -35,7 +36,13 @@ NODE_IP="10.244.0.1"
 SERVICE_CIDR="10.245.0.0/24"
 CNI_BRIDGE="hosting-cni0"
 PAUSE_IMAGE="localhost/hosting-pause:1"
-COMPONENTS="etcd containerd kube-apiserver kube-controller-manager kube-scheduler kubelet"
+# The NetworkPolicy enforcer (network_policies.sh): its release and the netfilter
+# queue it decides on.
+NETPOL_VERSION="$(awk '/^require sigs.k8s.io\/kube-network-policies /{print $3}' "$(dirname "${BASH_SOURCE[0]}")/netpol/go.mod")"
+NETPOL_METRICS_PORT=20290
+NETPOL_QUEUE=100
+COMPONENTS="etcd containerd kube-apiserver kube-controller-manager kube-scheduler kubelet
+kube-network-policies"
 
 say() { echo "cluster: $*" >&2; }
 fail() { echo "cluster: error: $*" >&2; exit 1; }

@@ -44,13 +44,16 @@ fingerprint() {
 }
 
 # start NAME BINARY ARGS...: start it detached unless it already runs as asked.
+# START_EXE: the binary the process ends up running when BINARY is a wrapper
+# that execs it (what pid_of then checks); default BINARY.
 start() {
-    local name="$1" binary pid want
+    local name="$1" binary exe pid want
     shift
     binary="$(command -v "$1")"
+    exe="$(readlink -f "${START_EXE:-$binary}")"
     want="$(fingerprint "$@")"
     if pid="$(pid_of "$name")"; then
-        if [ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$binary")" ] &&
+        if [ "$(readlink "/proc/$pid/exe")" = "$exe" ] &&
             [ "$(cat "$RUN_DIR/$name.fingerprint" 2>/dev/null)" = "$want" ]; then
             return 0
         fi
@@ -62,7 +65,7 @@ start() {
     # (the lock) is closed so a daemon never holds the lock after up.sh ends.
     (exec setsid "$binary" "${@:2}" </dev/null >"$LOG_DIR/$name.log" 2>&1 9>&-) &
     echo $! >"$RUN_DIR/$name.pid"
-    readlink -f "$binary" >"$RUN_DIR/$name.exe"
+    echo "$exe" >"$RUN_DIR/$name.exe"
     echo "$want" >"$RUN_DIR/$name.fingerprint"
 }
 

@@ -10,6 +10,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/common.sh"
 # shellcheck source=scripts/cluster/daemons.sh
 . "$here/daemons.sh"
+# shellcheck source=scripts/cluster/network_policies.sh
+. "$here/network_policies.sh"
 
 [ "$(id -u)" -eq 0 ] || fail "down.sh must run as root"
 [ -d "$STATE_DIR" ] || exit 0
@@ -43,6 +45,9 @@ remove_masquerade_rules() {
 
 stop kubelet
 stop_pod_containers
+# Without the enforcer its queue has no reader: the rules feeding it go too.
+stop kube-network-policies
+netpol_remove_host_rules
 for name in kube-scheduler kube-controller-manager kube-apiserver containerd etcd; do
     stop "$name"
 done

@@ -8,6 +8,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/common.sh"
 # shellcheck source=scripts/cluster/daemons.sh
 . "$here/daemons.sh"
+# shellcheck source=scripts/cluster/network_policies.sh
+. "$here/network_policies.sh"
 
 health() {
     case "$1" in
@@ -17,6 +19,7 @@ health() {
         kube-controller-manager) curl -fsSk "https://127.0.0.1:$CONTROLLER_MANAGER_PORT/healthz" ;;
         kube-scheduler) curl -fsSk "https://127.0.0.1:$SCHEDULER_PORT/healthz" ;;
         kubelet) curl -fsS "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz" ;;
+        kube-network-policies) netpol_healthy ;;
     esac
 }
 

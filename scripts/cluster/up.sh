@@ -15,9 +15,11 @@ here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/common.sh"
 # shellcheck source=scripts/cluster/daemons.sh
 . "$here/daemons.sh"
+# shellcheck source=scripts/cluster/network_policies.sh
+. "$here/network_policies.sh"
 
 [ "$(id -u)" -eq 0 ] || fail "up.sh must run as root (it starts containerd and the kubelet)"
-for tool in etcd containerd ctr runc openssl curl flock ip; do
+for tool in etcd containerd ctr runc openssl curl flock ip iptables-restore unshare; do
     command -v "$tool" >/dev/null || fail "$tool missing: run scripts/install_system.sh"
 done
 [ -x /usr/lib/cni/bridge ] || fail "CNI plugins missing: run scripts/install_system.sh"
@@ -90,6 +92,8 @@ start kubelet "$BIN_DIR/kubelet" --config="$STATE_DIR/kubelet.yaml" \
     --node-ip="$NODE_IP" --root-dir="$STATE_DIR/kubelet"
 
 wait_healthy kube-controller-manager "curl -fsSk https://127.0.0.1:$CONTROLLER_MANAGER_PORT/healthz"
+# NetworkPolicy is enforced before the node reports Ready (network_policies.sh).
+start_netpol
 wait_healthy kube-scheduler "curl -fsSk https://127.0.0.1:$SCHEDULER_PORT/healthz"
 wait_healthy kubelet "curl -fsS http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz"
 wait_healthy "node $NODE_NAME Ready" node_ready

@@ -42,6 +42,6 @@ def test_status_reports_every_component_healthy(k8s_cluster):
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     for component in ("etcd", "containerd", "kube-apiserver", "kube-controller-manager",
-                      "kube-scheduler", "kubelet"):
+                      "kube-scheduler", "kubelet", "kube-network-policies"):
         assert any(line.startswith(f"{component}: healthy (pid ") for line in lines), lines
     assert "node hosting-node: Ready" in lines

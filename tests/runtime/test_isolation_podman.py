@@ -1,6 +1,4 @@
 """Tenant isolation on real Podman: names, hardening, networks and the firewall."""
-import socket
-import threading
 import urllib.request
 
 import pytest
@@ -8,7 +6,7 @@ import pytest
 from hosting.runtimes import specs
 from hosting.runtimes.base import NameConflict
 from hosting.runtimes.local import LocalRuntime
-from tests.base import wait_for
+from tests.base import tcp_listener, wait_for
 from tests.runtime.test_local_engine import spec_for
 
 pytestmark = pytest.mark.integration
@@ -81,23 +79,8 @@ def _reaches(runtime, name: str, address: str, port: int) -> bool:
 @pytest.fixture
 def host_listener():
     """A TCP port listening on every host address, as a platform service might."""
-    server = socket.create_server(("0.0.0.0", 0))
-    server.settimeout(0.2)
-    stop = threading.Event()
-
-    def accept():
-        while not stop.is_set():
-            try:
-                server.accept()[0].close()
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    server.close()
+    with tcp_listener("0.0.0.0") as port:
+        yield port
 
 
 def test_tenants_cannot_reach_each_other_nor_the_host_but_the_router_reaches_both(

@@ -37,8 +37,17 @@ def test_the_namespace_prefix_follows_the_setting(world):
 ])
 def test_limits_follow_the_resource_spec_and_requests_the_overcommit(svc, spec_key, limits, requests):
     version = make_version(svc, resource_spec=spec_key)
-    box = manifests.container(version)["resources"]
+    with override_settings(KUBERNETES_DISK_LIMIT_MIB=0):
+        box = manifests.container(version)["resources"]
     assert (box["limits"], box["requests"]) == (limits, requests)
+
+
+def test_disk_is_bounded_per_instance_by_the_setting(svc):
+    with override_settings(KUBERNETES_DISK_LIMIT_MIB=2048, KUBERNETES_OVERCOMMIT=10):
+        box = manifests.container(make_version(svc))["resources"]
+    assert box["limits"]["ephemeral-storage"] == "2048Mi"
+    assert box["requests"]["ephemeral-storage"] == "204Mi"
+    assert box["limits"]["memory"] == "1024Mi"  # the rest is untouched
 
 
 def test_requests_never_drop_to_zero():
@@ -90,14 +99,43 @@ def test_the_nodes_registry_name_replaces_the_platforms(svc):
 
 
 def test_the_tenant_gets_quota_limits_and_a_default_deny_policy(world):
-    with override_settings(KUBERNETES_QUOTA_PODS=7, KUBERNETES_ROUTER_CIDRS=["10.88.0.1/32"]):
+    with override_settings(KUBERNETES_QUOTA_PODS=7, KUBERNETES_ROUTER_CIDRS=["10.88.0.1/32"],
+                           KUBERNETES_NODE_CIDRS=["10.244.0.1/32"]):
         objects = by_kind(manifests.tenant_objects(world["alpha"]))
     assert objects["ResourceQuota"]["spec"]["hard"]["pods"] == "7"
     assert objects["LimitRange"]["spec"]["limits"][0]["max"] == {"cpu": "4000m", "memory": "8192Mi"}
     policy = objects["NetworkPolicy"]["spec"]
     assert policy["podSelector"] == {} and policy["policyTypes"] == ["Ingress", "Egress"]
-    assert policy["ingress"] == [{"from": [{"podSelector": {}}, {"ipBlock": {"cidr": "10.88.0.1/32"}}]}]
-    assert "10.0.0.0/8" in policy["egress"][1]["to"][0]["ipBlock"]["except"]
+    assert policy["ingress"] == [{"from": [
+        {"podSelector": {}},
+        {"namespaceSelector": {"matchLabels": {"hosting.platform/role": "platform"}}},
+        {"ipBlock": {"cidr": "10.244.0.1/32"}}, {"ipBlock": {"cidr": "10.88.0.1/32"}}]}]
+
+
+def egress_of(tenant, **overrides) -> list[dict]:
+    with override_settings(**overrides):
+        return manifests.network_policy(tenant)["spec"]["egress"]
+
+
+def test_egress_reaches_the_internet_but_never_private_ranges_nor_the_node(world):
+    own, dns, internet = egress_of(world["alpha"], TENANT_EGRESS=True,
+                                   KUBERNETES_NODE_CIDRS=["192.0.2.2/32"])
+    assert own == {"to": [{"podSelector": {}}]}
+    assert dns["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+    block = internet["to"][0]["ipBlock"]
+    assert block["cidr"] == "0.0.0.0/0"
+    for blocked in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16",
+                    "127.0.0.0/8", "192.0.2.2/32"):
+        assert blocked in block["except"]
+
+
+def test_without_tenant_egress_only_the_namespace_and_dns_are_reachable(world):
+    rules = egress_of(world["alpha"], TENANT_EGRESS=False,
+                      KUBERNETES_DNS_CIDRS=["10.255.255.53/32"])
+    assert [rule["to"] for rule in rules] == [
+        [{"podSelector": {}}],
+        [{"namespaceSelector": {}}, {"ipBlock": {"cidr": "10.255.255.53/32"}}]]
+    assert all("ports" in rule for rule in rules[1:])  # DNS only on port 53
 
 
 def test_every_object_lives_in_the_tenants_namespace(svc):

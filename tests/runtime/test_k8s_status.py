@@ -51,6 +51,18 @@ def test_a_crash_loop_is_dead_so_it_gets_replaced():
     assert seen.dead and "CrashLoopBackOff" in seen.error
 
 
+def test_an_evicted_pod_is_dead_and_says_why():
+    given = pod({"terminated": {"exitCode": 137, "reason": "ContainerStatusUnknown"}},
+                phase="Failed")
+    given["status"].update(reason="Evicted", message="Pod ephemeral local storage usage "
+                                                     "exceeds the total limit of containers 32Mi.")
+    seen = status.observed(given)
+    assert seen.dead and seen.exit_code == 137 and not seen.oom_killed
+    assert seen.error == ("Evicted by the node: Pod ephemeral local storage usage exceeds the "
+                          "total limit of containers 32Mi.")
+    assert status.is_reported(given) and not status.is_live(given)  # seen until removed
+
+
 @pytest.mark.parametrize("message, reason", [
     ('failed to pull "x": 127.0.0.1:5000/alpha/svc: not found', "not_found"),
     ("pull access denied, unauthorized: authentication required", "denied"),

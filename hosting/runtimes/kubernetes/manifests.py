@@ -13,12 +13,13 @@ from django.conf import settings
 from hosting import catalogue
 from hosting.models import Tenant, Version
 from hosting.runtimes import specs
+from hosting.runtimes.firewall import BLOCKED_RANGES
 from hosting.runtimes.kubernetes import names, resources
 
-# Egress never reaches the host, the platform's services or private networks; the
-# tenant's own pods are allowed by a separate rule.
-PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16",
-                  "127.0.0.0/8", "100.64.0.0/10"]
+# The platform's own namespace carries this label (docker/kubernetes/): its pods (the
+# in-cluster router and activator) may connect to every tenant's pods.
+PLATFORM_ROLE_LABEL = "hosting.platform/role"
+PLATFORM_ROLE = "platform"
 
 
 def tenant_labels(tenant: Tenant) -> dict[str, str]:
@@ -64,19 +65,36 @@ def limit_range(tenant: Tenant) -> dict:
 
 
 def network_policy(tenant: Tenant) -> dict:
-    """Default deny: pods take traffic from their own namespace and the router's
-    addresses only, and reach their own namespace, DNS and public addresses only."""
-    same_namespace = {"podSelector": {}}
-    sources = [same_namespace] + [{"ipBlock": {"cidr": cidr}}
-                                  for cidr in settings.KUBERNETES_ROUTER_CIDRS]
-    egress = [{"to": [same_namespace]},
-              {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": PRIVATE_RANGES}}]},
-              {"to": [{"namespaceSelector": {}}],
-               "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]
+    """Default deny, enforced by the cluster's policy engine (README "Security model").
+
+    In: the tenant's own pods, the nodes (the router on the host, the kubelet's
+    probes), KUBERNETES_ROUTER_CIDRS and pods of namespaces labelled as the
+    platform's (its in-cluster router). Out: the tenant's own pods, DNS, and the
+    internet unless TENANT_EGRESS is off; never the nodes, private, link-local
+    (metadata) or other reserved ranges, so no platform service nor another tenant."""
     return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
             "metadata": _meta("default-deny", tenant),
             "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"],
-                     "ingress": [{"from": sources}], "egress": egress}}
+                     "ingress": [{"from": _ingress_peers()}], "egress": _egress_rules()}}
+
+
+def _ingress_peers() -> list[dict]:
+    cidrs = [*settings.KUBERNETES_NODE_CIDRS, *settings.KUBERNETES_ROUTER_CIDRS]
+    platform = {"namespaceSelector": {"matchLabels": {PLATFORM_ROLE_LABEL: PLATFORM_ROLE}}}
+    return [{"podSelector": {}}, platform,
+            *({"ipBlock": {"cidr": cidr}} for cidr in dict.fromkeys(cidrs))]
+
+
+def _egress_rules() -> list[dict]:
+    dns_peers = [{"namespaceSelector": {}},
+                 *({"ipBlock": {"cidr": cidr}} for cidr in settings.KUBERNETES_DNS_CIDRS)]
+    dns = {"to": dns_peers, "ports": [{"protocol": "UDP", "port": 53},
+                                      {"protocol": "TCP", "port": 53}]}
+    rules = [{"to": [{"podSelector": {}}]}, dns]
+    if settings.TENANT_EGRESS:
+        blocked = list(dict.fromkeys([*BLOCKED_RANGES, *settings.KUBERNETES_NODE_CIDRS]))
+        rules.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": blocked}}]})
+    return rules
 
 
 def pull_secret(version: Version, auth: dict, issued_at: str = "") -> dict:
@@ -137,11 +155,11 @@ def container(version: Version) -> dict:
         "imagePullPolicy": "IfNotPresent",
         "ports": [{"containerPort": port, "protocol": "TCP"}],
         "envFrom": [{"secretRef": {"name": names.env_secret(version.pk)}}],
-        "resources": {
+        "resources": resources.with_disk({
             "limits": resources.limits_for(version.cpu_millis, version.memory_mib),
             "requests": resources.requests_for(version.cpu_millis, version.memory_mib,
                                                settings.KUBERNETES_OVERCOMMIT),
-        },
+        }, settings.KUBERNETES_DISK_LIMIT_MIB, settings.KUBERNETES_OVERCOMMIT),
         # Ready as soon as the port accepts (the platform's own GET / decides health,
         # and any non-5xx answer counts there, which an httpGet probe would not match).
         "readinessProbe": {"tcpSocket": {"port": port},

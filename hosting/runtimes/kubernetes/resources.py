@@ -34,3 +34,13 @@ def parse(quantity: str) -> float:
     if not match or match.group(2) not in _SUFFIX:
         raise ValueError(f"Not a Kubernetes quantity: {quantity!r}")
     return float(match.group(1)) * _SUFFIX[match.group(2)]
+
+
+def with_disk(box: dict[str, dict[str, str]], limit_mib: int, overcommit: int) -> dict:
+    """`box` (limits and requests) plus ephemeral storage: the limit the kubelet evicts
+    at, requested like memory (divided by the overcommit); unchanged when limit_mib is 0."""
+    if limit_mib <= 0:
+        return box
+    request = memory(max(limit_mib // max(overcommit, 1), 1))
+    return {"limits": {**box["limits"], "ephemeral-storage": memory(limit_mib)},
+            "requests": {**box["requests"], "ephemeral-storage": request}}

@@ -288,11 +288,11 @@ class KubernetesRuntime(Runtime):
     def observe(self, labels: dict[str, str]) -> list[Observed]:
         selector = names.selector(labels) + f",{specs.LABEL_INSTANCE}"
         pods = self._pods(None, selector)
-        return [self._remember(p) for p in pods if status.is_live(p)]
+        return [self._remember(p) for p in pods if status.is_reported(p)]
 
     def get(self, name: str) -> Observed | None:
         pod = self._pod(name)
-        return status.observed(pod) if pod is not None and status.is_live(pod) else None
+        return status.observed(pod) if pod is not None and status.is_reported(pod) else None
 
     def remove(self, name: str) -> None:
         pod = self._pod(name)

@@ -54,6 +54,8 @@ def _state(pod: dict, cstatus: dict) -> tuple[str, int | None, bool, str]:
     if "running" in current and (pod.get("status") or {}).get("phase") == "Running":
         return "running", None, False, ""
     terminated = _last_terminated(cstatus)
+    if evicted := eviction(pod):
+        return "exited", terminated.get("exitCode"), False, evicted
     waiting = current.get("waiting") or {}
     reason = waiting.get("reason", "")
     if "terminated" in current or reason in CRASH_REASONS:
@@ -63,6 +65,14 @@ def _state(pod: dict, cstatus: dict) -> tuple[str, int | None, bool, str]:
     if reason in PULL_REASONS:
         return "exited", None, False, f"{reason}: {waiting.get('message', '')}"
     return "created", None, False, unschedulable(pod) or ""
+
+
+def eviction(pod: dict) -> str:
+    """The kubelet's words when it evicted the pod (e.g. past its disk limit), or ''."""
+    status = pod.get("status") or {}
+    if status.get("reason") != "Evicted":
+        return ""
+    return f"Evicted by the node: {status.get('message') or 'no reason given'}".strip()
 
 
 def _last_terminated(cstatus: dict) -> dict:
@@ -117,6 +127,12 @@ def is_live(pod: dict) -> bool:
     """Counts toward the Deployment's replicas: not being deleted, not finished."""
     phase = (pod.get("status") or {}).get("phase")
     return not pod["metadata"].get("deletionTimestamp") and phase not in {"Succeeded", "Failed"}
+
+
+def is_reported(pod: dict) -> bool:
+    """What the platform sees as an instance: live pods, and evicted ones until it has
+    read why and removed them (the Deployment already replaced them)."""
+    return is_live(pod) or (bool(eviction(pod)) and not pod["metadata"].get("deletionTimestamp"))
 
 
 def created_at(pod: dict) -> datetime | None:

@@ -1,0 +1,177 @@
+"""Tenant isolation on the cluster: tenants deployed through the platform are fenced
+from each other and from the host by the NetworkPolicy the cluster now enforces
+(kube-network-policies, scripts/cluster/network_policies.sh), while the host (the
+router) and the platform's own namespace still reach every tenant's pods."""
+import subprocess
+import uuid
+
+import pytest
+
+from hosting.domain.tenants import create_tenant
+from hosting.domain.versions import delete_version
+from hosting.models import Version
+from hosting.orchestration import deploy, reconcile
+from hosting.runtimes import specs
+from hosting.runtimes.kubernetes import manifests, names
+from tests.base import deploy_now, make_service, tcp_listener, wait_for
+from tests.cluster.conftest import HTTPD_PORT, httpd_pod, ready_pod
+from tests.runtime.conftest import new_version
+
+pytestmark = pytest.mark.cluster
+NODE_IP = "10.244.0.1"  # scripts/cluster/common.sh
+FULL_CAPS = 0x1FFFFFFFFFF  # every capability this kernel knows (CAP_LAST_CAP 40)
+
+
+@pytest.fixture
+def k8s_platform(world, registry_server, task_sends, k8s_cluster, settings):
+    """The platform on the kubernetes backend, its namespaces under a prefix of its own."""
+    settings.HEALTH_CHECK_TIMEOUT_SECONDS = 0.5
+    k8s_cluster.trust_registry(registry_server.host)
+    prefix = f"tn{uuid.uuid4().hex[:8]}"
+    settings.RUNTIME_BACKEND, settings.RUNTIME_NAMESPACE = "kubernetes", prefix
+    settings.KUBECONFIG = str(k8s_cluster.kubeconfig)
+    yield k8s_cluster
+    k8s_cluster.kubectl("delete", "namespace", "-l", f"hosting.namespace={prefix}",
+                        "--wait=false", check=False)
+
+
+@pytest.fixture
+def node_listener():
+    """A TCP listener on the node IP, where a platform service bound to the pod bridge
+    would be; yields its port."""
+    with tcp_listener(NODE_IP) as port:
+        yield port
+
+
+def deploy_tenant(push_test_image, slug: str, service: str, replicas: int = 1) -> Version:
+    tenant, _key = create_tenant(slug, f"{slug}-owner", password=f"{slug}-password-1")
+    push_test_image(f"{slug}/{service}", "v1", username=f"{slug}-owner",
+                    password=f"{slug}-password-1")
+    version = new_version(make_service(tenant, service), env=[("MESSAGE", slug)],
+                          min_replicas=replicas)
+    deploy_now(version.pk)
+    version = Version.objects.get(pk=version.pk)
+    assert version.status == "normal", version.latest_error()
+    return version
+
+
+def pods_of(cluster, version: Version) -> list[dict]:
+    selector = names.selector(specs.version_selector(version.pk))
+    namespace = names.namespace(version.service.tenant_id)
+    return cluster.get("pods", "-n", namespace, "-l", selector)["items"]
+
+
+def reaches(cluster, pod: dict, targets: list[tuple[str, int]]) -> dict[tuple[str, int], bool]:
+    """Which of the targets a TCP connection from inside the pod opens, all tried at once
+    (a dropped SYN costs the 3 s timeout, so one at a time would add up)."""
+    script = "\n".join(
+        f"(/bin/busybox nc -w 3 {host} {port} </dev/null >/dev/null 2>&1 "
+        f"&& echo {host}:{port}:yes || echo {host}:{port}:no) &" for host, port in targets)
+    meta = pod["metadata"]
+    out = cluster.kubectl("exec", "-n", meta["namespace"], meta["name"], "--",
+                          "/bin/busybox", "sh", "-c", script + "\nwait", timeout=60).stdout
+    answers = dict(line.rsplit(":", 1) for line in out.split())
+    return {(host, port): answers[f"{host}:{port}"] == "yes" for host, port in targets}
+
+
+def pod_ip(pod: dict) -> str:
+    return pod["status"]["podIP"]
+
+
+def answers_as_nobody(pod: dict, text: str) -> None:
+    """The pod's /cgi-bin/env shows `text` to a GET from the host as an unprivileged
+    user, as the router runs: the enforcer lets root's own connections through whatever
+    the policy says, so this is what shows the policy admits the node. Waited for: the
+    enforcer learns a new pod's IP from the API server a moment after the pod has it."""
+    code = ("import sys, urllib.request; "
+            "print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())")
+    url = f"http://{pod_ip(pod)}:{HTTPD_PORT}/cgi-bin/env"
+
+    def get() -> bool:
+        result = subprocess.run(["/usr/bin/python3", "-c", code, url], user=65534, group=65534,
+                                extra_groups=[], capture_output=True, text=True, timeout=30,
+                                check=False)
+        return text in result.stdout
+    wait_for(get, seconds=60, every=1, what=f"{url} answering {text!r} to the host")
+
+
+def test_hyphenated_tenants_deploy_side_by_side_fenced_from_each_other_and_the_host(
+        k8s_platform, push_test_image, registry_server, node_listener):
+    acme = deploy_tenant(push_test_image, "acme", "corp-web", replicas=2)
+    corp = deploy_tenant(push_test_image, "acme-corp", "web")
+    a1, a2 = pods_of(k8s_platform, acme)
+    (b1,) = pods_of(k8s_platform, corp)
+    assert a1["metadata"]["namespace"] != b1["metadata"]["namespace"]
+    # The router's side: the node reaches both tenants, also as an unprivileged user.
+    answers_as_nobody(a1, "message=acme\n")
+    answers_as_nobody(b1, "message=acme-corp")
+    # Within a tenant: allowed (this also shows nc connects when nothing is in the way).
+    wait_for(lambda: reaches(k8s_platform, a1, [(pod_ip(a2), HTTPD_PORT)])[(pod_ip(a2), HTTPD_PORT)],
+             seconds=60, every=1, what="acme's pods reaching each other")
+    # Across tenants, either way: never.
+    assert not any(reaches(k8s_platform, a1, [(pod_ip(b1), HTTPD_PORT)]).values())
+    assert not any(reaches(k8s_platform, b1, [(pod_ip(a1), HTTPD_PORT),
+                                              (pod_ip(a2), HTTPD_PORT)]).values())
+    # The host: a listener on the node IP, the platform's services, the kubelet.
+    registry_port = int(registry_server.host.rsplit(":", 1)[1])
+    host_targets = [(NODE_IP, node_listener), (NODE_IP, 6379), (NODE_IP, 5432),
+                    (NODE_IP, registry_port), (NODE_IP, 20250)]
+    assert reaches(k8s_platform, a1, host_targets) == {target: False for target in host_targets}
+    # Removing one tenant's version leaves the other's pod alone and serving.
+    delete_version(acme)
+    deploy.remove(acme.pk)
+    wait_for(lambda: not pods_of(k8s_platform, acme), seconds=60, what="acme's pods gone")
+    assert [pod["metadata"]["uid"] for pod in pods_of(k8s_platform, corp)] == [b1["metadata"]["uid"]]
+    answers_as_nobody(b1, "message=acme-corp")
+
+
+def test_only_the_platforms_namespace_reaches_tenant_pods(
+        k8s_platform, push_test_image, k8s_namespace, httpd_image, node_listener):
+    acme = deploy_tenant(push_test_image, "acme", "corp-web")
+    (tenant_pod,) = pods_of(k8s_platform, acme)
+    target = (pod_ip(tenant_pod), HTTPD_PORT)
+    k8s_platform.apply(httpd_pod("outsider", httpd_image), k8s_namespace)
+    outsider = ready_pod(k8s_platform, k8s_namespace, "outsider")
+    # A namespace without any policy: the host listener answers it (so the tenant's
+    # refusal above is the policy's), the tenant's pod does not.
+    wait_for(lambda: reaches(k8s_platform, outsider, [(NODE_IP, node_listener)])[(NODE_IP, node_listener)],
+             seconds=60, every=1, what="an unfenced pod reaching the node listener")
+    assert not reaches(k8s_platform, outsider, [target])[target]
+    # Labelled as the platform's (where the in-cluster router runs): admitted.
+    k8s_platform.kubectl("label", "namespace", k8s_namespace,
+                         f"{manifests.PLATFORM_ROLE_LABEL}={manifests.PLATFORM_ROLE}")
+    wait_for(lambda: reaches(k8s_platform, outsider, [target])[target], seconds=60, every=1,
+             what="the platform's namespace reaching a tenant pod")
+
+
+def test_a_tenant_pod_runs_with_reduced_capabilities_and_no_new_privileges(
+        k8s_platform, push_test_image):
+    (pod,) = pods_of(k8s_platform, deploy_tenant(push_test_image, "acme", "corp-web"))
+    meta = pod["metadata"]
+    status = k8s_platform.kubectl("exec", "-n", meta["namespace"], meta["name"], "--",
+                                  "/bin/busybox", "cat", "/proc/self/status").stdout
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    cap_eff = int(fields["CapEff"].strip(), 16)
+    assert cap_eff != FULL_CAPS and cap_eff & (1 << 21) == 0  # CAP_SYS_ADMIN is gone
+    assert fields["NoNewPrivs"].strip() == "1"
+
+
+def test_an_instance_writing_past_its_disk_limit_is_evicted_and_the_platform_says_why(
+        k8s_platform, push_test_image, settings):
+    settings.KUBERNETES_DISK_LIMIT_MIB = 16
+    version = deploy_tenant(push_test_image, "acme", "corp-web")
+    (pod,) = pods_of(k8s_platform, version)
+    meta = pod["metadata"]
+    # 48 MiB into the container's writable layer, three times its limit.
+    k8s_platform.kubectl("exec", "-n", meta["namespace"], meta["name"], "--", "/bin/busybox",
+                         "dd", "if=/dev/zero", "of=/fill", "bs=1M", "count=48", check=False)
+
+    def evicted():
+        now = k8s_platform.get("pod", meta["name"], "-n", meta["namespace"])["status"]
+        return now.get("reason") == "Evicted" and now
+    # The kubelet measures disk use every 10 s (its eviction manager's period).
+    assert "ephemeral" in wait_for(evicted, seconds=120, every=1, what="the pod evicted")["message"]
+    reconcile.converge(version.pk, wait=True)  # what the reconcile pass does
+    replaced = version.events.filter(kind="instance:replaced").get()
+    assert "Evicted by the node" in replaced.detail and "16Mi" in replaced.detail
+    assert version.instances.get().ready  # a fresh instance took its place

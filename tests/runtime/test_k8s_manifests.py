@@ -1,5 +1,6 @@
 """The Kubernetes backend's pure builders: manifests, names, quantities (no cluster)."""
 import json
+import re
 
 import pytest
 import yaml
@@ -78,6 +79,37 @@ def test_a_version_is_a_deployment_pinned_to_its_digest(svc):
     assert box["securityContext"]["capabilities"]["drop"] == ["ALL"]
 
 
+def test_the_root_is_read_only_and_each_writable_path_a_capped_memory_volume(svc):
+    version = make_version(svc, log_paths=["stdout", "/var/log/app/app.log"])
+    with override_settings(RUNTIME_WRITABLE_PATHS=["/tmp", "/var/tmp"], RUNTIME_TMPFS_MIB=32):
+        pod = manifests.pod_spec(version)
+    box = pod["containers"][0]
+    assert box["securityContext"]["readOnlyRootFilesystem"] is True
+    mounts = {mount["mountPath"]: mount["name"] for mount in box["volumeMounts"]}
+    assert list(mounts) == ["/tmp", "/var/tmp", "/var/log/app"]
+    assert pod["volumes"] == [{"name": mounts[path], "emptyDir": {"medium": "Memory", "sizeLimit": "32Mi"}}
+                              for path in mounts]
+    label = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # RFC 1123 label
+    assert all(label.match(name) for name in mounts.values()), mounts
+    assert len(set(mounts.values())) == 3
+
+
+def test_writable_volume_names_are_stable_labels_that_never_collide():
+    assert names.writable_volume("/var/tmp") == names.writable_volume("/var/tmp")
+    assert names.writable_volume("/var/tmp") != names.writable_volume("/var-tmp")
+    assert names.writable_volume("/var/tmp").startswith("rw-var-tmp-")
+    for path in ("/_", "/" + "x" * 300, "/Data/Upper Case/", "/a--b-"):
+        name = names.writable_volume(path)
+        assert re.match(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", name), name
+
+
+def test_with_the_read_only_root_off_the_pod_has_no_writable_volumes(svc):
+    with override_settings(RUNTIME_READ_ONLY_ROOT=False):
+        pod = manifests.pod_spec(make_version(svc, log_paths=["/var/log/app/app.log"]))
+    assert pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is False
+    assert "volumes" not in pod and "volumeMounts" not in pod["containers"][0]
+
+
 def test_env_goes_to_a_secret_in_the_users_order(svc):
     version = make_version(svc, env=[("Z", "last"), ("MESSAGE", "héllo")])
     secret = manifests.env_secret(version)
@@ -150,6 +182,9 @@ def test_the_spec_hash_changes_with_the_spec_only(svc):
     version = make_version(svc)
     one, two = manifests.deployment(version), manifests.deployment(version)
     assert apply.spec_hash(one) == apply.spec_hash(two)
+    # Rebuilt from the database, writable volumes and all, the hash is the same.
+    again = manifests.deployment(type(version).objects.get(pk=version.pk))
+    assert apply.spec_hash(again) == apply.spec_hash(one)
     two["spec"]["replicas"] = 3
     assert apply.spec_hash(one) != apply.spec_hash(two)
     assert apply.with_hash(one)["metadata"]["annotations"][names.ANNOTATION_HASH] == apply.spec_hash(one)

@@ -11,6 +11,7 @@ import json
 from django.conf import settings
 
 from hosting import catalogue
+from hosting.domain import hardening
 from hosting.models import Tenant, Version
 from hosting.runtimes import specs
 from hosting.runtimes.firewall import BLOCKED_RANGES
@@ -137,7 +138,7 @@ def deployment(version: Version, replicas: int = 0) -> dict:
 
 
 def pod_spec(version: Version) -> dict:
-    return {
+    pod = {
         "containers": [container(version)],
         "imagePullSecrets": [{"name": names.pull_secret(version.service_id)}],
         "automountServiceAccountToken": False,
@@ -145,11 +146,27 @@ def pod_spec(version: Version) -> dict:
         "terminationGracePeriodSeconds": settings.RUNTIME_STOP_TIMEOUT_SECONDS,
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
     }
+    if volumes := writable_volumes(version):
+        pod["volumes"] = volumes
+    return pod
+
+
+def writable_volumes(version: Version) -> list[dict]:
+    """A memory-backed emptyDir per writable path, capped like the local backend's tmpfs
+    (RUNTIME_TMPFS_MIB, counted in the container's memory)."""
+    size = f"{hardening.tmpfs_mib()}Mi"
+    return [{"name": names.writable_volume(path), "emptyDir": {"medium": "Memory", "sizeLimit": size}}
+            for path in hardening.writable_paths(version.log_paths)]
+
+
+def writable_mounts(version: Version) -> list[dict]:
+    return [{"name": names.writable_volume(path), "mountPath": path}
+            for path in hardening.writable_paths(version.log_paths)]
 
 
 def container(version: Version) -> dict:
     port = version.port
-    return {
+    box = {
         "name": names.CONTAINER,
         "image": image(version),
         "imagePullPolicy": "IfNotPresent",
@@ -169,8 +186,14 @@ def container(version: Version) -> dict:
             "allowPrivilegeEscalation": False,
             "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE", "CHOWN", "SETUID",
                                                       "SETGID", "DAC_OVERRIDE", "FOWNER"]},
+            # As on the local backend: the image cannot be written, so disk use is
+            # bounded by the writable paths' memory-backed volumes (README "Security model").
+            "readOnlyRootFilesystem": hardening.read_only_root(),
         },
     }
+    if mounts := writable_mounts(version):
+        box["volumeMounts"] = mounts
+    return box
 
 
 def image(version: Version) -> str:

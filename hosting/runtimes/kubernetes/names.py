@@ -5,6 +5,9 @@ produce the same namespace or object name.
 """
 from __future__ import annotations
 
+import hashlib
+import re
+
 from django.conf import settings
 
 PULL_SECRET_PREFIX = "pull-s"
@@ -32,6 +35,15 @@ def env_secret(version_id: int) -> str:
 
 def pull_secret(service_id: int) -> str:
     return f"{PULL_SECRET_PREFIX}{service_id}"
+
+
+def writable_volume(path: str) -> str:
+    """The emptyDir volume mounted at a writable path: a DNS label read from the path,
+    plus a digest of it so /var/tmp and /var-tmp never share one; the same path always
+    gives the same name, so the Deployment's spec hash stays put."""
+    readable = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")[:40].rstrip("-")
+    digest = hashlib.sha256(path.encode()).hexdigest()[:8]
+    return f"rw-{readable}-{digest}" if readable else f"rw-{digest}"
 
 
 def selector(labels: dict[str, str]) -> str:

@@ -144,21 +144,35 @@ def test_only_the_platforms_namespace_reaches_tenant_pods(
              what="the platform's namespace reaching a tenant pod")
 
 
-def test_a_tenant_pod_runs_with_reduced_capabilities_and_no_new_privileges(
-        k8s_platform, push_test_image):
-    (pod,) = pods_of(k8s_platform, deploy_tenant(push_test_image, "acme", "corp-web"))
+def in_pod(cluster, pod: dict, script: str):
     meta = pod["metadata"]
-    status = k8s_platform.kubectl("exec", "-n", meta["namespace"], meta["name"], "--",
-                                  "/bin/busybox", "cat", "/proc/self/status").stdout
+    return cluster.kubectl("exec", "-n", meta["namespace"], meta["name"], "--",
+                           "/bin/busybox", "sh", "-c", script, check=False, timeout=60)
+
+
+def test_a_tenant_pod_runs_with_reduced_capabilities_no_new_privileges_and_a_read_only_root(
+        k8s_platform, push_test_image, settings):
+    settings.RUNTIME_WRITABLE_PATHS, settings.RUNTIME_TMPFS_MIB = ["/tmp"], 8
+    (pod,) = pods_of(k8s_platform, deploy_tenant(push_test_image, "acme", "corp-web"))
+    status = in_pod(k8s_platform, pod, "/bin/busybox cat /proc/self/status").stdout
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
     cap_eff = int(fields["CapEff"].strip(), 16)
     assert cap_eff != FULL_CAPS and cap_eff & (1 << 21) == 0  # CAP_SYS_ADMIN is gone
     assert fields["NoNewPrivs"].strip() == "1"
+    # The image cannot be written; /tmp can, a tmpfs capped at RUNTIME_TMPFS_MIB.
+    outside = in_pod(k8s_platform, pod, "echo x > /fill")
+    assert outside.returncode != 0 and "Read-only file system" in outside.stderr, outside
+    inside = in_pod(k8s_platform, pod, "echo written > /tmp/probe && /bin/busybox cat /tmp/probe")
+    assert (inside.returncode, inside.stdout) == (0, "written\n"), inside
+    mounts = in_pod(k8s_platform, pod, "/bin/busybox cat /proc/mounts").stdout.splitlines()
+    (tmp,) = [line.split() for line in mounts if line.split()[1] == "/tmp"]
+    assert tmp[2] == "tmpfs" and "size=8192k" in tmp[3].split(","), tmp
 
 
 def test_an_instance_writing_past_its_disk_limit_is_evicted_and_the_platform_says_why(
         k8s_platform, push_test_image, settings):
     settings.KUBERNETES_DISK_LIMIT_MIB = 16
+    settings.RUNTIME_READ_ONLY_ROOT = False  # the writable layer is what fills the disk here
     version = deploy_tenant(push_test_image, "acme", "corp-web")
     (pod,) = pods_of(k8s_platform, version)
     meta = pod["metadata"]

@@ -58,6 +58,7 @@ TEXTS = {
     "failure.probe_error": gettext_noop("GET / on port %(port)s failed: %(error)s."),
     "failure.wrong_port": gettext_noop("Nothing is listening on port %(port)s; the app listens on "
                                        "%(ports)s."),
+    "failure.evicted": gettext_noop("The node evicted the instance: %(message)s"),
     "failure.engine": gettext_noop("The container engine failed: %(error)s"),
     "instance.replaced": gettext_noop("Instance %(instance)s stopped; replacing it. %(why)s"),
     "instance.vanished": gettext_noop("Instance %(instance)s disappeared from the engine; replacing it."),

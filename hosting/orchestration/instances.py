@@ -79,7 +79,9 @@ def observed_ref(runtime: Runtime, observed: Observed) -> str:
 def describe_exit(runtime: Runtime, version: Version, observed: Observed) -> tuple[Reason, str]:
     """(why, detail) for an instance that stopped: exit code, OOM, last lines."""
     name = observed.labels.get(specs.LABEL_INSTANCE, "?")
-    if observed.oom_killed:
+    if observed.evicted:  # not an exit of its own: the exit code is the node's kill
+        why = reason("failure.evicted", message=observed.evicted)
+    elif observed.oom_killed:
         why = reason("failure.oom", memory_mib=version.memory_mib, exit_code=observed.exit_code)
     else:
         why = reason("failure.exited", exit_code=observed.exit_code, port=version.port)

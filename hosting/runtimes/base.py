@@ -53,6 +53,7 @@ class Observed:
     exit_code: int | None = None
     oom_killed: bool = False
     error: str = ""
+    evicted: str = ""  # the node's words when it evicted the instance (Kubernetes), else ""
     started_at: datetime | None = None
     created_at: datetime | None = None  # when the engine made it (before it started)
     finished_at: datetime | None = None

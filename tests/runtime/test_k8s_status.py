@@ -60,6 +60,7 @@ def test_an_evicted_pod_is_dead_and_says_why():
     assert seen.dead and seen.exit_code == 137 and not seen.oom_killed
     assert seen.error == ("Evicted by the node: Pod ephemeral local storage usage exceeds the "
                           "total limit of containers 32Mi.")
+    assert seen.evicted == "Pod ephemeral local storage usage exceeds the total limit of containers 32Mi."
     assert status.is_reported(given) and not status.is_live(given)  # seen until removed
 
 

@@ -68,6 +68,20 @@ def test_the_console_shows_the_reason_in_the_chosen_language(world, svc, mem, cl
     assert FAILURES[0][4] in body and FAILURES[0][3] not in body
 
 
+def test_an_eviction_is_its_own_reason_not_an_exit(svc, mem):
+    from hosting.orchestration import instances
+    from hosting.runtimes.base import Observed
+    from tests.base import make_version
+
+    dead = Observed(name="h-1", id="x", state="exited", exit_code=137,
+                    error="Evicted by the node: over 16Mi.", evicted="over 16Mi.")
+    why, detail = instances.describe_exit(mem, make_version(svc), dead)
+    assert (why.code, why.params) == ("failure.evicted", {"message": "over 16Mi."})
+    assert why.text("en") == "The node evicted the instance: over 16Mi."
+    assert why.text("zh-hans") == "节点驱逐了该实例：over 16Mi."
+    assert "Evicted by the node: over 16Mi." in detail  # the engine's words stay in the detail
+
+
 def test_a_reason_inside_a_reason_is_translated_too():
     why = reasons.reason("instance.replaced", instance="h-1",
                          why=reasons.reason("failure.exited", exit_code=1, port=80).as_param())

@@ -41,6 +41,7 @@ def observed(pod: dict) -> Observed:
         exit_code=exit_code,
         oom_killed=oom,
         error=error,
+        evicted=eviction_message(pod),
         started_at=parse_time(running.get("startedAt")),
         finished_at=parse_time(terminated.get("finishedAt")) if state == "exited" else None,
     )
@@ -68,11 +69,17 @@ def _state(pod: dict, cstatus: dict) -> tuple[str, int | None, bool, str]:
 
 
 def eviction(pod: dict) -> str:
-    """The kubelet's words when it evicted the pod (e.g. past its disk limit), or ''."""
+    """The engine error of an evicted pod (e.g. past its disk limit), or ''."""
+    message = eviction_message(pod)
+    return f"Evicted by the node: {message}" if message else ""
+
+
+def eviction_message(pod: dict) -> str:
+    """The kubelet's words when it evicted the pod ('Evicted' when it gave none), or ''."""
     status = pod.get("status") or {}
     if status.get("reason") != "Evicted":
         return ""
-    return f"Evicted by the node: {status.get('message') or 'no reason given'}".strip()
+    return status.get("message") or "Evicted"
 
 
 def _last_terminated(cstatus: dict) -> dict:

@@ -243,9 +243,10 @@ RUNTIME_CAP_ADD = env_list("RUNTIME_CAP_ADD", "")
 # "auto" remaps uid 0 inside a container to an unprivileged host uid (Podman: needs a
 # `containers` range in /etc/subuid and /etc/subgid); "" keeps the engine's default.
 RUNTIME_USERNS = env_str("RUNTIME_USERNS", "auto")
-# Disk (local backend): the root filesystem is read-only and only these paths (plus the
+# Disk (both backends): the root filesystem is read-only and only these paths (plus the
 # directories holding a version's log paths) are writable, each a tmpfs of
-# RUNTIME_TMPFS_MIB counted in the container's memory. Podman's per-container
+# RUNTIME_TMPFS_MIB counted in the container's memory (Kubernetes: a memory-backed
+# emptyDir with that sizeLimit). Podman's per-container
 # `--storage-opt size=` needs overlay on XFS with project quotas (README "Security model").
 RUNTIME_READ_ONLY_ROOT = env_bool("RUNTIME_READ_ONLY_ROOT", True)
 RUNTIME_WRITABLE_PATHS = env_list("RUNTIME_WRITABLE_PATHS", "/tmp,/var/tmp,/run")

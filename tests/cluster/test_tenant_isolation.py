@@ -188,4 +188,6 @@ def test_an_instance_writing_past_its_disk_limit_is_evicted_and_the_platform_say
     reconcile.converge(version.pk, wait=True)  # what the reconcile pass does
     replaced = version.events.filter(kind="instance:replaced").get()
     assert "Evicted by the node" in replaced.detail and "16Mi" in replaced.detail
+    why = replaced.params["why"]  # an eviction, not "exited with code 137"
+    assert why["code"] == "failure.evicted" and "16Mi" in why["params"]["message"], why
     assert version.instances.get().ready  # a fresh instance took its place

@@ -35,6 +35,7 @@ from hosting.runtimes.base import (
     Usage,
 )
 from hosting.runtimes.probe import http_get
+from hosting.runtimes.pulls import classify_pull_error, pull_message
 from hosting.runtimes.streams import (
     MAX_LOG_FILE_BYTES,
     ChunkReader,
@@ -53,26 +54,6 @@ NEVER_STARTED = {"created", "configured"}  # Docker and Podman names for a conta
 # iptables calls under the host-wide xtables lock, which netavark also takes for every
 # container start: done on each start, concurrent deploys queued behind one another.
 NETWORK_TRUST_SECONDS = 60.0
-
-
-def classify_pull_error(text: str) -> str:
-    lowered = text.lower()
-    if "manifest unknown" in lowered or "not found" in lowered or "name unknown" in lowered:
-        return "not_found"
-    if "denied" in lowered or "unauthorized" in lowered or "invalid username" in lowered:
-        return "denied"
-    if "connection refused" in lowered or "no such host" in lowered or "timeout" in lowered:
-        return "unavailable"
-    return "other"
-
-
-def pull_message(reason: str, image_ref: str, text: str) -> str:
-    head = {
-        "not_found": f"The image {image_ref} was not found in the registry.",
-        "denied": f"The registry denied access to {image_ref}.",
-        "unavailable": f"The registry could not be reached to pull {image_ref}.",
-    }.get(reason, f"The image {image_ref} could not be pulled.")
-    return f"{head} The engine said: {text.strip()}"
 
 
 class LocalRuntime(Runtime):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from hosting.runtimes.base import ImagePullFailed, Observed, RuntimeFailure
-from hosting.runtimes.local import classify_pull_error
+from hosting.runtimes.pulls import classify_pull_error
 from hosting.runtimes.streams import parse_time
 
 ANNOTATION_NAME = "hosting.platform/instance-name"

@@ -79,6 +79,14 @@ def test_a_version_is_a_deployment_pinned_to_its_digest(svc):
     assert box["securityContext"]["capabilities"]["drop"] == ["ALL"]
 
 
+@pytest.mark.parametrize("port, cap_add, added", [
+    (8080, [], []), (80, [], ["NET_BIND_SERVICE"]), (8080, ["cap_setuid"], ["SETUID"])])
+def test_pods_get_back_the_same_capabilities_as_local_containers(svc, port, cap_add, added):
+    with override_settings(RUNTIME_CAP_ADD=cap_add):
+        box = manifests.pod_spec(make_version(svc, port=port))["containers"][0]
+    assert box["securityContext"]["capabilities"] == {"drop": ["ALL"], "add": added}
+
+
 def test_the_root_is_read_only_and_each_writable_path_a_capped_memory_volume(svc):
     version = make_version(svc, log_paths=["stdout", "/var/log/app/app.log"])
     with override_settings(RUNTIME_WRITABLE_PATHS=["/tmp", "/var/tmp"], RUNTIME_TMPFS_MIB=32):

@@ -184,8 +184,9 @@ def container(version: Version) -> dict:
                            "periodSeconds": 2, "failureThreshold": 3},
         "securityContext": {
             "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE", "CHOWN", "SETUID",
-                                                      "SETGID", "DAC_OVERRIDE", "FOWNER"]},
+            # The same capabilities as on the local backend (hosting/domain/hardening.py).
+            "capabilities": {"drop": ["ALL"],
+                             "add": list(hardening.capabilities_for(port))},
             # As on the local backend: the image cannot be written, so disk use is
             # bounded by the writable paths' memory-backed volumes (README "Security model").
             "readOnlyRootFilesystem": hardening.read_only_root(),

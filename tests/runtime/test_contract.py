@@ -90,6 +90,13 @@ def deployed(svc, **config) -> Version:
     return Version.objects.get(pk=version.pk)
 
 
+def story(version: Version) -> list[tuple[str, str, str]]:
+    """The version's status and events, for an assertion message: what the platform saw."""
+    version.refresh_from_db()
+    return [("status", version.status, version.deploy_phase or "")] + [
+        (e.code, str(e.message), e.detail[:300]) for e in version.events.order_by("pk")]
+
+
 def get(instance, path: str = "/") -> str:
     url = f"http://{instance.host_ip}:{instance.host_port}{path}"
     with urllib.request.urlopen(url, timeout=5) as response:
@@ -144,7 +151,7 @@ def test_it_scales_up_and_down_and_replaces_a_killed_instance(backend, svc, push
     Version.objects.filter(pk=version.pk).update(desired_instances=2)
     reconcile.converge(version.pk, wait=True)  # the activator's converge: until ready
     rows = list(version.instances.order_by("ordinal"))
-    assert [(r.ordinal, r.ready) for r in rows] == [(0, True), (1, True)]
+    assert [(r.ordinal, r.ready) for r in rows] == [(0, True), (1, True)], story(version)
     assert all("httpd ok" in get(r) for r in rows)
     first = next(o for o in backend.instances(version) if o.labels["hosting.instance"] == "0")
     backend.kill(first)

@@ -416,7 +416,8 @@ class KubernetesRuntime(Runtime):
         if where is not None:
             try:
                 pod = self.request("GET", f"/api/v1/namespaces/{where[0]}/pods/{where[1]}")
-                if (pod["metadata"].get("annotations") or {}).get(status.ANNOTATION_NAME) == name:
+                if (pod["metadata"].get("annotations") or {}).get(status.ANNOTATION_NAME) == name \
+                        and self._ours(pod):
                     return pod
             except ApiException as exc:
                 if exc.status != 404:
@@ -428,6 +429,13 @@ class KubernetesRuntime(Runtime):
                 self._remember(pod)
                 return pod
         return None
+
+    @staticmethod
+    def _ours(pod: dict) -> bool:
+        """A remembered pod still belongs to this platform's namespace: names come from
+        ids, and another platform (or an earlier one) on the cluster may use the same."""
+        labels = pod["metadata"].get("labels") or {}
+        return all(labels.get(k) == v for k, v in specs.namespace_selector().items())
 
     def _remember(self, pod_or_observed) -> Observed:
         pod = pod_or_observed

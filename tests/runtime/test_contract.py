@@ -84,10 +84,12 @@ def backend(request, world, registry_server, task_sends, settings):
                     check=False)
 
 
-def deployed(svc, **config) -> Version:
+def deployed(svc, expect: str | None = "normal", **config) -> Version:
     version = new_version(svc, **config)
     deploy_now(version.pk)
-    return Version.objects.get(pk=version.pk)
+    version = Version.objects.get(pk=version.pk)
+    assert expect is None or version.status == expect, story(version)
+    return version
 
 
 def story(version: Version) -> list[tuple[str, str, str]]:
@@ -122,8 +124,7 @@ def test_a_version_reaches_normal_and_answers_with_its_env_and_limits(backend, s
 ])
 def test_a_failing_deploy_says_why(backend, svc, push_test_image, image, tag, words):
     push_test_image(REPO, "v1", image=image)
-    version = deployed(svc, image_tag=tag)
-    assert version.status == "deploy_failed"
+    version = deployed(svc, expect="deploy_failed", image_tag=tag)
     error = version.latest_error()
     assert words in error.message, error.message
     if image == "exits":
@@ -137,8 +138,7 @@ def test_a_registry_the_nodes_cannot_reach_fails_the_deploy_with_the_reason(back
                                                                              settings):
     push_test_image(REPO, "v1", image="httpd")
     settings.KUBERNETES_REGISTRY_HOST = "127.0.0.1:9"  # nothing listens there
-    version = deployed(svc)
-    assert version.status == "deploy_failed"
+    version = deployed(svc, expect="deploy_failed")
     error = version.latest_error()
     assert error.message == "The image registry could not be reached.", error.message
     assert "127.0.0.1:9" in error.detail and "kubelet said" in error.detail

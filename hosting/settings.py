@@ -271,6 +271,10 @@ KUBERNETES_OVERCOMMIT = env_int("KUBERNETES_OVERCOMMIT", 10)  # requests = limit
 # Disk per instance (writable layer, logs, emptyDir): over it the kubelet evicts the pod
 # and the platform says so. 0: unbounded.
 KUBERNETES_DISK_LIMIT_MIB = env_int("KUBERNETES_DISK_LIMIT_MIB", 1024)
+# Tenant pods get `hostUsers: false`: uid 0 inside maps to an unprivileged host uid, as
+# RUNTIME_USERNS=auto does on Podman. Needs containerd >= 2.0 and runc >= 1.2 on the
+# nodes (the local cluster builds them); 0 for a cluster whose runtime cannot.
+KUBERNETES_USER_NAMESPACES = env_bool("KUBERNETES_USER_NAMESPACES", True)
 KUBERNETES_QUOTA_PODS = env_int("KUBERNETES_QUOTA_PODS", 100)
 KUBERNETES_QUOTA_CPU = env_str("KUBERNETES_QUOTA_CPU", "64")
 KUBERNETES_QUOTA_MEMORY = env_str("KUBERNETES_QUOTA_MEMORY", "128Gi")

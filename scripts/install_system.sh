@@ -17,11 +17,13 @@ set -eu
 # netavark, aardvark-dns, iptables and catatonit are podman's recommends that
 # matter here: without them --no-install-recommends can leave podman on the
 # CNI network backend, without port publishing rules or without --init.
-# etcd-server, containerd, containernetworking-plugins and conntrack run the
-# local Kubernetes cluster (scripts/cluster/, on their own sockets and ports).
+# etcd-server, containernetworking-plugins and conntrack run the local Kubernetes
+# cluster (scripts/cluster/, on their own sockets and ports); its containerd 2 and
+# runc are built from source (scripts/cluster/build.sh), runc with cgo and
+# libseccomp (libseccomp-dev, pkg-config).
 PACKAGES="podman runc docker-registry haproxy redis-server postgresql chromium busybox-static podman-compose debootstrap
 uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables catatonit gettext fonts-wqy-microhei wrk
-etcd-server containerd containernetworking-plugins conntrack
+etcd-server containernetworking-plugins conntrack libseccomp-dev pkg-config
 ${HOSTING_EXTRA_PACKAGES:-}"
 INSECURE="${HOSTING_INSECURE_REGISTRY:-127.0.0.1}"
 

@@ -15,6 +15,14 @@
 K8S_VERSION="$(awk '/^require k8s.io\/kubernetes /{print $3}' "$(dirname "${BASH_SOURCE[0]}")/go.mod")"
 CACHE_ROOT="${HOSTING_CLUSTER_CACHE:-/var/cache/hosting-cluster}"
 BIN_DIR="$CACHE_ROOT/$K8S_VERSION/bin"
+# The container runtime, built from containerd/ and runc/ (their own modules):
+# containerd, its shim and ctr beside the Kubernetes binaries; runc apart, in
+# libexec, so that nothing putting $BIN_DIR on PATH hands it to Podman (which
+# keeps Debian's runc). Debian's containerd 1.6 cannot run user namespaces.
+CONTAINERD_VERSION="$(awk '/^require github.com\/containerd\/containerd\/v2 /{print $3}' "$(dirname "${BASH_SOURCE[0]}")/containerd/go.mod")"
+RUNC_VERSION="$(awk '/^require github.com\/opencontainers\/runc /{print $3}' "$(dirname "${BASH_SOURCE[0]}")/runc/go.mod")"
+LIBEXEC_DIR="$CACHE_ROOT/$K8S_VERSION/libexec"
+RUNC="$LIBEXEC_DIR/runc"
 STATE_DIR="${HOSTING_CLUSTER_STATE:-/var/lib/hosting-cluster}"
 RUN_DIR="$STATE_DIR/run"
 LOG_DIR="$STATE_DIR/log"
@@ -36,6 +44,9 @@ NODE_IP="10.244.0.1"
 SERVICE_CIDR="10.245.0.0/24"
 CNI_BRIDGE="hosting-cni0"
 PAUSE_IMAGE="localhost/hosting-pause:1"
+# Processes (threads included) one pod may run, as RUNTIME_PIDS_LIMIT per container
+# on Podman: a fork bomb stays inside its pod (the kubelet's podPidsLimit).
+POD_PIDS_LIMIT=256
 # The NetworkPolicy enforcer (network_policies.sh): its release and the netfilter
 # queue it decides on.
 NETPOL_VERSION="$(awk '/^require sigs.k8s.io\/kube-network-policies /{print $3}' "$(dirname "${BASH_SOURCE[0]}")/netpol/go.mod")"

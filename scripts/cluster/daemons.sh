@@ -6,6 +6,8 @@
 # pid file (reboot, crash) never makes us signal an unrelated process.
 
 kubectl() { "$BIN_DIR/kubectl" --kubeconfig="$KUBECONFIG_ADMIN" "$@"; }
+# ctr: the CLI built with our containerd (never Debian's 1.6 one, whatever PATH says).
+ctr() { "$BIN_DIR/ctr" --address "$CONTAINERD_SOCK" "$@"; }
 
 # pid_of NAME: the running component's pid, or nothing. Its binary may have
 # been rebuilt since it started ("... (deleted)"): still ours, and stale.
@@ -112,13 +114,13 @@ ensure_bridge() {
 
 # The pod sandbox image, imported again whenever build.sh made a new pause binary.
 import_pause_image() {
-    local ctr="ctr --address $CONTAINERD_SOCK -n k8s.io" stamp="$STATE_DIR/pause.sha256" want
+    local stamp="$STATE_DIR/pause.sha256" want
     want="$(sha256sum "$BIN_DIR/pause" | cut -d' ' -f1)"
-    if $ctr images ls -q | grep -qx "$PAUSE_IMAGE" && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    if ctr -n k8s.io images ls -q | grep -qx "$PAUSE_IMAGE" && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
         return 0
     fi
     "$here/pause_image.sh" "$BIN_DIR/pause" "$PAUSE_IMAGE" "$RUN_DIR/pause.tar"
-    $ctr images import "$RUN_DIR/pause.tar" >/dev/null || fail "importing the pause image failed"
+    ctr -n k8s.io images import "$RUN_DIR/pause.tar" >/dev/null || fail "importing the pause image failed"
     rm -f "$RUN_DIR/pause.tar"
     echo "$want" >"$stamp"
 }
@@ -141,18 +143,24 @@ write_configs() {
     write_kubelet_config
 }
 
-# containerd on its own socket and directories, beside (never instead of) a
-# system containerd. restrict_oom_score_adj: this host refuses lowering
-# oom_score_adj. Pod network namespaces live under our state dir, not /run/netns.
-# Registries: one hosts.toml per host:port in certs.d
-# (trust_registry.sh), so our plain-HTTP registries can be pulled from.
+# containerd 2 (built by build.sh; Debian's 1.6 cannot run pods with
+# `hostUsers: false`) on its own socket and directories, beside (never instead
+# of) a system containerd. Config version 3: the CRI plugin is split into
+# cri.v1.images (sandbox image, registries) and cri.v1.runtime (the rest).
+# restrict_oom_score_adj: this host refuses lowering oom_score_adj. Pod network
+# namespaces live under our state dir, not /run/netns. Unprivileged ports stay
+# as they were with 1.6 (containerd 2 opens ports below 1024 to every pod by
+# default): an app binds one only with NET_BIND_SERVICE, which the platform
+# grants for a port below 1024 alone. runc: ours (libexec, off PATH), by path.
+# Registries: one hosts.toml per host:port in certs.d (trust_registry.sh), so
+# our plain-HTTP registries can be pulled from.
 write_containerd_config() {
     write_if_changed "$STATE_DIR/containerd.toml" <<EOF
-version = 2
+version = 3
 root = "$STATE_DIR/containerd"
 state = "$RUN_DIR/containerd"
-disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
+disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.erofs"]
 
 [grpc]
   address = "$CONTAINERD_SOCK"
@@ -163,26 +171,31 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 [plugins."io.containerd.internal.v1.opt"]
   path = "$STATE_DIR/containerd-opt"
 
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "$PAUSE_IMAGE"
+[plugins."io.containerd.cri.v1.images".pinned_images]
+  sandbox = "$PAUSE_IMAGE"
+
+[plugins."io.containerd.cri.v1.images".registry]
+  config_path = "$STATE_DIR/certs.d"
+
+[plugins."io.containerd.cri.v1.runtime"]
   restrict_oom_score_adj = true
   netns_mounts_under_state_dir = true
+  enable_unprivileged_ports = false
+  enable_unprivileged_icmp = false
 
-[plugins."io.containerd.grpc.v1.cri".containerd]
+[plugins."io.containerd.cri.v1.runtime".containerd]
   default_runtime_name = "runc"
 
-[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
   runtime_type = "io.containerd.runc.v2"
 
-[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
+  BinaryName = "$RUNC"
   SystemdCgroup = false
 
-[plugins."io.containerd.grpc.v1.cri".cni]
-  bin_dir = "/usr/lib/cni"
+[plugins."io.containerd.cri.v1.runtime".cni]
+  bin_dirs = ["/usr/lib/cni"]
   conf_dir = "$STATE_DIR/cni"
-
-[plugins."io.containerd.grpc.v1.cri".registry]
-  config_path = "$STATE_DIR/certs.d"
 EOF
 }
 
@@ -211,6 +224,7 @@ write_cni_config() {
 EOF
 }
 
+# podPidsLimit: every pod's pids cgroup is capped at POD_PIDS_LIMIT.
 # Hybrid (v1) cgroups, no swap, a disk that may be fuller than the default
 # eviction thresholds, and images imported by hand that must never be
 # garbage-collected (nothing can be pulled back from the internet).
@@ -244,6 +258,7 @@ resolvConf: /etc/resolv.conf
 podLogsDir: $STATE_DIR/pod-logs
 staticPodPath: ""
 serializeImagePulls: false
+podPidsLimit: $POD_PIDS_LIMIT
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 imagePullCredentialsVerificationPolicy: NeverVerifyAllowlistedImages

@@ -23,12 +23,12 @@ flock -w 600 9 || fail "timed out waiting for $STATE_DIR/lock"
 # dead sandboxes up (network included).
 stop_pod_containers() {
     pid_of containerd >/dev/null || return 0
-    local ctr="ctr --address $CONTAINERD_SOCK -n k8s.io" id
-    for id in $($ctr tasks ls -q 2>/dev/null); do
-        $ctr tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true
+    local id
+    for id in $(ctr -n k8s.io tasks ls -q 2>/dev/null); do
+        ctr -n k8s.io tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true
     done
-    for id in $($ctr tasks ls -q 2>/dev/null); do
-        for _ in $(seq 50); do $ctr tasks delete "$id" >/dev/null 2>&1 && break; sleep 0.1; done
+    for id in $(ctr -n k8s.io tasks ls -q 2>/dev/null); do
+        for _ in $(seq 50); do ctr -n k8s.io tasks delete "$id" >/dev/null 2>&1 && break; sleep 0.1; done
     done
 }
 

@@ -14,7 +14,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 health() {
     case "$1" in
         etcd) curl -fsS "http://127.0.0.1:$ETCD_PORT/health" ;;
-        containerd) ctr --address "$CONTAINERD_SOCK" version ;;
+        containerd) ctr version ;;
         kube-apiserver) api /readyz ;;
         kube-controller-manager) curl -fsSk "https://127.0.0.1:$CONTROLLER_MANAGER_PORT/healthz" ;;
         kube-scheduler) curl -fsSk "https://127.0.0.1:$SCHEDULER_PORT/healthz" ;;

@@ -19,7 +19,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/network_policies.sh"
 
 [ "$(id -u)" -eq 0 ] || fail "up.sh must run as root (it starts containerd and the kubelet)"
-for tool in etcd containerd ctr runc openssl curl flock ip iptables-restore unshare; do
+for tool in etcd openssl curl flock ip iptables-restore unshare; do
     command -v "$tool" >/dev/null || fail "$tool missing: run scripts/install_system.sh"
 done
 [ -x /usr/lib/cni/bridge ] || fail "CNI plugins missing: run scripts/install_system.sh"
@@ -40,7 +40,7 @@ start etcd etcd --name hosting --data-dir "$STATE_DIR/etcd" \
     --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-cluster "hosting=http://127.0.0.1:$ETCD_PEER_PORT"
-start containerd containerd --config "$STATE_DIR/containerd.toml"
+start containerd "$BIN_DIR/containerd" --config "$STATE_DIR/containerd.toml"
 wait_healthy etcd "curl -fsS http://127.0.0.1:$ETCD_PORT/health"
 
 # No kube-proxy: aggregated API servers are reached at their endpoints.
@@ -66,7 +66,7 @@ start kube-apiserver "$BIN_DIR/kube-apiserver" \
     --proxy-client-key-file="$PKI_DIR/front-proxy-client.key" \
     --enable-aggregator-routing=true --profiling=false
 
-wait_healthy containerd "ctr --address $CONTAINERD_SOCK version"
+wait_healthy containerd "ctr version"
 import_pause_image
 wait_healthy kube-apiserver "api /readyz"
 

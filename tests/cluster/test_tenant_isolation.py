@@ -1,9 +1,12 @@
 """Tenant isolation on the cluster: tenants deployed through the platform are fenced
 from each other and from the host by the NetworkPolicy the cluster now enforces
 (kube-network-policies, scripts/cluster/network_policies.sh), while the host (the
-router) and the platform's own namespace still reach every tenant's pods."""
+router) and the platform's own namespace still reach every tenant's pods. Their pods
+run in a user namespace of their own (uid 0 inside is an unprivileged uid on the node)
+and under the kubelet's pids limit."""
 import subprocess
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -13,13 +16,17 @@ from hosting.models import Version
 from hosting.orchestration import deploy, reconcile
 from hosting.runtimes import specs
 from hosting.runtimes.kubernetes import manifests, names
-from tests.base import deploy_now, make_service, tcp_listener, wait_for
-from tests.cluster.conftest import HTTPD_PORT, httpd_pod, ready_pod
+from tests.base import deploy_now, make_service, make_version, tcp_listener, wait_for
+from tests.cluster.conftest import HTTPD_PORT, httpd_pod, ready_pod, waiting
 from tests.runtime.conftest import new_version
 
 pytestmark = pytest.mark.cluster
 NODE_IP = "10.244.0.1"  # scripts/cluster/common.sh
 FULL_CAPS = 0x1FFFFFFFFFF  # every capability this kernel knows (CAP_LAST_CAP 40)
+POD_PIDS_LIMIT = 256  # scripts/cluster/common.sh, the kubelet's podPidsLimit
+# The kubelet gives each pod its own range of 65536 host ids, never the first one (the
+# host's own users): scripts/cluster/daemons.sh, README "Security model".
+FIRST_POD_UID = 65536
 
 
 @pytest.fixture
@@ -191,3 +198,76 @@ def test_an_instance_writing_past_its_disk_limit_is_evicted_and_the_platform_say
     why = replaced.params["why"]  # an eviction, not "exited with code 137"
     assert why["code"] == "failure.evicted" and "16Mi" in why["params"]["message"], why
     assert version.instances.get().ready  # a fresh instance took its place
+
+
+def host_process(pod: dict) -> Path:
+    """/proc/<pid> on the node of the pod's container's first process: the one whose
+    cgroup (cgroupfs: .../pod<uid>/<container id>) is the container's."""
+    container_id = pod["status"]["containerStatuses"][0]["containerID"].split("://", 1)[1]
+    pids = []
+    for cgroup in Path("/proc").glob("[0-9]*/cgroup"):
+        try:
+            lines = cgroup.read_text().splitlines()
+        except OSError:  # the process ended meanwhile
+            continue
+        if any(line.endswith(f"/{container_id}") for line in lines):
+            pids.append(int(cgroup.parent.name))
+    assert pids, f"no process of container {container_id} on the node"
+    return Path("/proc") / str(min(pids))
+
+
+def pod_pids_cgroup(pod: dict) -> Path:
+    """The pod's own pids cgroup on the node (cgroup v1), the parent of its container's."""
+    lines = (host_process(pod) / "cgroup").read_text().splitlines()
+    (path,) = [line.split(":", 2)[2] for line in lines if line.split(":")[1] == "pids"]
+    return Path("/sys/fs/cgroup/pids") / path.lstrip("/").rsplit("/", 1)[0]
+
+
+def test_uid_0_in_a_tenant_pod_is_an_unprivileged_uid_on_the_node(k8s_platform, push_test_image):
+    (pod,) = pods_of(k8s_platform, deploy_tenant(push_test_image, "acme", "corp-web"))
+    assert pod["spec"]["hostUsers"] is False
+    uid_map = in_pod(k8s_platform, pod, "/bin/busybox cat /proc/self/uid_map").stdout.split()
+    inside, host_uid, count = (int(field) for field in uid_map)  # one range, no more
+    assert inside == 0 and host_uid >= FIRST_POD_UID and count == 65536, uid_map
+    # The node's view: httpd, uid 0 in its pod, runs as that host uid (real, effective,
+    # saved and filesystem uid alike), and so do its group ids.
+    status = (host_process(pod) / "status").read_text()
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    assert fields["Uid"].split() == [str(host_uid)] * 4, fields["Uid"]
+    assert all(int(gid) >= FIRST_POD_UID for gid in fields["Gid"].split()), fields["Gid"]
+
+
+def test_a_tenant_pod_runs_at_most_the_kubelets_pids_limit(k8s_platform, push_test_image):
+    (pod,) = pods_of(k8s_platform, deploy_tenant(push_test_image, "acme", "corp-web"))
+    cgroup = pod_pids_cgroup(pod)
+    assert (cgroup / "pids.max").read_text().strip() == str(POD_PIDS_LIMIT)
+    # A fork loop inside the pod: the shell gives up ("can't fork") once the pod holds
+    # its limit, far short of the 400 sleeps it asked for, which stay until the pod goes.
+    loop = in_pod(k8s_platform, pod, "i=0; while [ $i -lt 400 ]; do "
+                                     "/bin/busybox sleep 600 & i=$((i + 1)); done")
+    assert loop.returncode != 0 and "fork" in loop.stderr, loop
+    running = int((cgroup / "pids.current").read_text())
+    assert POD_PIDS_LIMIT - 16 <= running <= POD_PIDS_LIMIT, running
+
+
+def test_a_pod_shaped_like_a_port_80_version_binds_it_with_its_one_capability(
+        k8s_platform, k8s_namespace, httpd_image, svc):
+    """The pod spec the platform builds for a version on port 80 (user namespace, read-only
+    root, memory-backed writable paths, every capability dropped but NET_BIND_SERVICE)
+    serves there; without that capability the bind is refused."""
+    def port_80_pod(name: str, caps: list[str]) -> dict:
+        spec = manifests.pod_spec(make_version(svc, port=80))
+        box = spec["containers"][0]
+        assert box["securityContext"]["capabilities"]["add"] == ["NET_BIND_SERVICE"]
+        box["securityContext"]["capabilities"]["add"] = caps
+        box.update(image=httpd_image, imagePullPolicy="Never",
+                   command=["/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/www"])
+        del box["envFrom"], spec["imagePullSecrets"]  # a bare pod: no secrets of a version
+        spec["terminationGracePeriodSeconds"] = 1
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}
+    k8s_platform.apply(port_80_pod("with-cap", ["NET_BIND_SERVICE"]), k8s_namespace)
+    k8s_platform.apply(port_80_pod("without-cap", []), k8s_namespace)
+    pod = ready_pod(k8s_platform, k8s_namespace, "with-cap")
+    assert pod["spec"]["hostUsers"] is False
+    wait_for(lambda: waiting(k8s_platform, k8s_namespace, "without-cap").get("reason") == "CrashLoopBackOff",
+             seconds=120, every=0.5, what="the pod without NET_BIND_SERVICE crashing")

@@ -87,6 +87,14 @@ def test_pods_get_back_the_same_capabilities_as_local_containers(svc, port, cap_
     assert box["securityContext"]["capabilities"] == {"drop": ["ALL"], "add": added}
 
 
+@pytest.mark.parametrize("enabled, host_users", [(True, False), (False, None)])
+def test_pods_get_a_user_namespace_of_their_own_unless_the_setting_is_off(svc, enabled, host_users):
+    with override_settings(KUBERNETES_USER_NAMESPACES=enabled):
+        pod = manifests.pod_spec(make_version(svc))
+    # Absent means the cluster's default, the node's own users (hostUsers: true).
+    assert pod.get("hostUsers") is host_users
+
+
 def test_the_root_is_read_only_and_each_writable_path_a_capped_memory_volume(svc):
     version = make_version(svc, log_paths=["stdout", "/var/log/app/app.log"])
     with override_settings(RUNTIME_WRITABLE_PATHS=["/tmp", "/var/tmp"], RUNTIME_TMPFS_MIB=32):

@@ -54,10 +54,11 @@ class Cluster:
         self.kubectl("apply", "-n", namespace, "-f", "-", stdin=json.dumps(manifest))
 
     def ctr(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        """containerd's CLI in the namespace the kubelet uses."""
-        return subprocess.run(["ctr", "--address", str(self.containerd_address), "-n", "k8s.io",
-                               *args], capture_output=True, text=True, timeout=timeout,
-                              check=False)
+        """containerd's CLI in the namespace the kubelet uses: the ctr built with the
+        cluster's containerd (scripts/cluster/build.sh), not a system one."""
+        return subprocess.run([str(self.bin_dir / "ctr"), "--address", str(self.containerd_address),
+                               "-n", "k8s.io", *args], capture_output=True, text=True,
+                              timeout=timeout, check=False)
 
     def import_image(self, podman_ref: str) -> str:
         """Copy an image from podman's store into the node, where pods started with

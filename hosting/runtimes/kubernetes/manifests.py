@@ -146,6 +146,9 @@ def pod_spec(version: Version) -> dict:
         "terminationGracePeriodSeconds": settings.RUNTIME_STOP_TIMEOUT_SECONDS,
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
     }
+    if settings.KUBERNETES_USER_NAMESPACES:
+        # A user namespace per pod: uid 0 inside is an unprivileged uid on the node.
+        pod["hostUsers"] = False
     if volumes := writable_volumes(version):
         pod["volumes"] = volumes
     return pod

@@ -116,7 +116,7 @@ ensure_bridge() {
 import_pause_image() {
     local stamp="$STATE_DIR/pause.sha256" want
     want="$(sha256sum "$BIN_DIR/pause" | cut -d' ' -f1)"
-    if ctr -n k8s.io images ls -q | grep -qx "$PAUSE_IMAGE" && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    if ctr -n k8s.io images ls -q 2>/dev/null | grep -qx "$PAUSE_IMAGE" && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
         return 0
     fi
     "$here/pause_image.sh" "$BIN_DIR/pause" "$PAUSE_IMAGE" "$RUN_DIR/pause.tar"
@@ -151,7 +151,9 @@ write_configs() {
 # namespaces live under our state dir, not /run/netns. Unprivileged ports stay
 # as they were with 1.6 (containerd 2 opens ports below 1024 to every pod by
 # default): an app binds one only with NET_BIND_SERVICE, which the platform
-# grants for a port below 1024 alone. runc: ours (libexec, off PATH), by path.
+# grants for a port below 1024 alone. The shim and runc: ours, by path (runc is
+# off PATH; without runtime_path the CRI plugin cannot ask the shim what runc
+# supports, and reports no user namespaces).
 # Registries: one hosts.toml per host:port in certs.d (trust_registry.sh), so
 # our plain-HTTP registries can be pulled from.
 write_containerd_config() {
@@ -188,6 +190,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 
 [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
   runtime_type = "io.containerd.runc.v2"
+  runtime_path = "$BIN_DIR/containerd-shim-runc-v2"
 
 [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
   BinaryName = "$RUNC"

@@ -225,7 +225,6 @@ def pod_pids_cgroup(pod: dict) -> Path:
 
 def test_uid_0_in_a_tenant_pod_is_an_unprivileged_uid_on_the_node(k8s_platform, push_test_image):
     (pod,) = pods_of(k8s_platform, deploy_tenant(push_test_image, "acme", "corp-web"))
-    assert pod["spec"]["hostUsers"] is False
     uid_map = in_pod(k8s_platform, pod, "/bin/busybox cat /proc/self/uid_map").stdout.split()
     inside, host_uid, count = (int(field) for field in uid_map)  # one range, no more
     assert inside == 0 and host_uid >= FIRST_POD_UID and count == 65536, uid_map
@@ -235,19 +234,21 @@ def test_uid_0_in_a_tenant_pod_is_an_unprivileged_uid_on_the_node(k8s_platform, 
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
     assert fields["Uid"].split() == [str(host_uid)] * 4, fields["Uid"]
     assert all(int(gid) >= FIRST_POD_UID for gid in fields["Gid"].split()), fields["Gid"]
+    assert pod["spec"]["hostUsers"] is False  # KUBERNETES_USER_NAMESPACES, on by default
 
 
 def test_a_tenant_pod_runs_at_most_the_kubelets_pids_limit(k8s_platform, push_test_image):
     (pod,) = pods_of(k8s_platform, deploy_tenant(push_test_image, "acme", "corp-web"))
     cgroup = pod_pids_cgroup(pod)
-    assert (cgroup / "pids.max").read_text().strip() == str(POD_PIDS_LIMIT)
     # A fork loop inside the pod: the shell gives up ("can't fork") once the pod holds
-    # its limit, far short of the 400 sleeps it asked for, which stay until the pod goes.
-    loop = in_pod(k8s_platform, pod, "i=0; while [ $i -lt 400 ]; do "
-                                     "/bin/busybox sleep 600 & i=$((i + 1)); done")
+    # its limit, far short of the 400 sleeps it asked for, which stay until the pod goes
+    # (detached from the exec's output, which would otherwise stay open for them).
+    loop = in_pod(k8s_platform, pod, "i=0; while [ $i -lt 400 ]; do /bin/busybox sleep 600 "
+                                     "</dev/null >/dev/null 2>&1 & i=$((i + 1)); done")
     assert loop.returncode != 0 and "fork" in loop.stderr, loop
     running = int((cgroup / "pids.current").read_text())
     assert POD_PIDS_LIMIT - 16 <= running <= POD_PIDS_LIMIT, running
+    assert (cgroup / "pids.max").read_text().strip() == str(POD_PIDS_LIMIT)
 
 
 def test_a_pod_shaped_like_a_port_80_version_binds_it_with_its_one_capability(

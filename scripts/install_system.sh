@@ -99,6 +99,22 @@ for idfile in /etc/subuid /etc/subgid; do
     fi
 done
 
+# The local cluster's kubelet (scripts/cluster/) gives each pod with `hostUsers: false`
+# 65536 host ids out of the ranges of the user `kubelet` (read with getsubids, from
+# uidmap); without that user it draws them from anywhere above 65535, Podman's range
+# above included. This range ends below Podman's, so a pod never holds the host uid of
+# a Podman container; 32766 pods of 65536 ids (a multiple of 65536, as the kubelet needs).
+if ! getent passwd kubelet >/dev/null; then
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin kubelet
+    echo "added the system user kubelet"
+fi
+for idfile in /etc/subuid /etc/subgid; do
+    if ! grep -q '^kubelet:' "$idfile" 2>/dev/null; then
+        echo "kubelet:65536:2147352576" >>"$idfile"
+        echo "added the kubelet range to $idfile"
+    fi
+done
+
 write_if_changed /etc/containers/registries.conf.d/50-hosting-local.conf <<CONF
 # Written by scripts/install_system.sh (hosting platform).
 # The platform's registry speaks plain HTTP on loopback. A location without a

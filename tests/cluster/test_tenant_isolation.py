@@ -24,9 +24,7 @@ pytestmark = pytest.mark.cluster
 NODE_IP = "10.244.0.1"  # scripts/cluster/common.sh
 FULL_CAPS = 0x1FFFFFFFFFF  # every capability this kernel knows (CAP_LAST_CAP 40)
 POD_PIDS_LIMIT = 256  # scripts/cluster/common.sh, the kubelet's podPidsLimit
-# The kubelet gives each pod its own range of 65536 host ids, never the first one (the
-# host's own users): scripts/cluster/daemons.sh, README "Security model".
-FIRST_POD_UID = 65536
+IDS_PER_POD = 65536  # the kubelet's default; never the first range (the host's own users)
 
 
 @pytest.fixture
@@ -223,17 +221,29 @@ def pod_pids_cgroup(pod: dict) -> Path:
     return Path("/sys/fs/cgroup/pids") / path.lstrip("/").rsplit("/", 1)[0]
 
 
+def kubelet_id_range() -> range:
+    """The host ids the kubelet hands out to pods: the user `kubelet`'s range in
+    /etc/subuid (scripts/install_system.sh), below Podman's `containers` range."""
+    for line in Path("/etc/subuid").read_text().splitlines():
+        name, first, count = line.split(":")
+        if name == "kubelet":
+            return range(int(first), int(first) + int(count))
+    raise AssertionError("no kubelet range in /etc/subuid: run scripts/install_system.sh")
+
+
 def test_uid_0_in_a_tenant_pod_is_an_unprivileged_uid_on_the_node(k8s_platform, push_test_image):
     (pod,) = pods_of(k8s_platform, deploy_tenant(push_test_image, "acme", "corp-web"))
     uid_map = in_pod(k8s_platform, pod, "/bin/busybox cat /proc/self/uid_map").stdout.split()
     inside, host_uid, count = (int(field) for field in uid_map)  # one range, no more
-    assert inside == 0 and host_uid >= FIRST_POD_UID and count == 65536, uid_map
+    assert inside == 0 and host_uid >= IDS_PER_POD and count == IDS_PER_POD, uid_map
+    ids = kubelet_id_range()
+    assert host_uid in ids and host_uid + count - 1 in ids, (uid_map, ids)
     # The node's view: httpd, uid 0 in its pod, runs as that host uid (real, effective,
     # saved and filesystem uid alike), and so do its group ids.
     status = (host_process(pod) / "status").read_text()
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
     assert fields["Uid"].split() == [str(host_uid)] * 4, fields["Uid"]
-    assert all(int(gid) >= FIRST_POD_UID for gid in fields["Gid"].split()), fields["Gid"]
+    assert all(int(gid) in ids for gid in fields["Gid"].split()), fields["Gid"]
     assert pod["spec"]["hostUsers"] is False  # KUBERNETES_USER_NAMESPACES, on by default
 
 

@@ -1,12 +1,12 @@
 """The machine's single-node Kubernetes cluster (scripts/cluster/).
 
 Fixtures:
-- `k8s_cluster` (session): builds the binaries when missing (about 5 minutes on a fresh
-  machine, then cached), starts the cluster unless it already runs (scripts/cluster/up.sh,
-  idempotent and locked), waits for the node to be Ready and yields a `Cluster`. The
-  cluster is left running: there is one per machine, shared by every session and
-  worktree, and the next session finds it up in about a second (`make cluster-down`
-  stops it). A missing toolchain fails the tests loudly instead of skipping them: CI
+- `k8s_cluster` (session): builds the binaries when missing (Kubernetes, the NetworkPolicy
+  enforcer, containerd and runc: about 22 CPU-minutes on a fresh machine, then cached),
+  starts the cluster unless it already runs (scripts/cluster/up.sh, idempotent and locked),
+  waits for the node to be Ready and yields a `Cluster`. The cluster is left running:
+  there is one per machine, shared by every session and worktree, and the next session
+  finds it up in about a second (`make cluster-down` stops it). A missing toolchain fails the tests loudly instead of skipping them: CI
   must build and run the cluster.
 - `k8s_namespace` (function): a fresh namespace (`t-<random>`) whose default service
   account exists, deleted after the test without waiting for its pods to go.

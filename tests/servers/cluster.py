@@ -6,8 +6,8 @@ Fixtures:
   starts the cluster unless it already runs (scripts/cluster/up.sh, idempotent and locked),
   waits for the node to be Ready and yields a `Cluster`. The cluster is left running:
   there is one per machine, shared by every session and worktree, and the next session
-  finds it up in about a second (`make cluster-down` stops it). A missing toolchain fails the tests loudly instead of skipping them: CI
-  must build and run the cluster.
+  finds it up in about a second (`make cluster-down` stops it). A missing toolchain fails
+  the tests loudly instead of skipping them: CI must build and run the cluster.
 - `k8s_namespace` (function): a fresh namespace (`t-<random>`) whose default service
   account exists, deleted after the test without waiting for its pods to go.
 

@@ -36,7 +36,8 @@ stop_pod_containers() {
 # name) would outlive the sandboxes deleted with the state.
 remove_masquerade_rules() {
     local rule chain
-    iptables -t nat -S POSTROUTING | grep -F 'name: \"hosting\"' | while read -r rule; do
+    # No rule left (grep finds none) is fine: pipefail would end the purge there.
+    iptables -t nat -S POSTROUTING | { grep -F 'name: \"hosting\"' || true; } | while read -r rule; do
         chain="${rule##*-j }"
         eval "iptables -t nat ${rule/-A/-D}" || true
         iptables -t nat -F "$chain" 2>/dev/null && iptables -t nat -X "$chain" 2>/dev/null || true

@@ -83,11 +83,13 @@ def _platform(work: Path, tasks_in_threads: bool = True):
     with ExitStack() as stack:
         stack.enter_context(overrides)
         call_command("migrate", verbosity=0)
+        # Callbacks run last first: the service stops before the CLI removes the run's
+        # containers, so a service stuck on a storage lock releases it first.
+        stack.callback(_remove_containers, namespace)
         subprocess.run([str(ROOT / "scripts" / "podman_service.sh"), "start", str(socket_path)],
                        check=True, capture_output=True, timeout=STEP_SECONDS)
         stack.callback(subprocess.run, [str(ROOT / "scripts" / "podman_service.sh"), "stop",
                                         str(socket_path)], capture_output=True, timeout=60)
-        stack.callback(_remove_containers, namespace)
         realm = stack.enter_context(_web())
         stack.enter_context(_registry(work, registry_host, realm))
         service, image = _service_with_image(work, registry_host)

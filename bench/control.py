@@ -39,15 +39,15 @@ CONVERGE_THREADS = 4
 
 def run() -> list[tuple[str, float, str, float | None]]:
     work = Path(tempfile.mkdtemp(prefix="bench-control-"))
-    try:
-        progress("control", "starting the platform (engine, registry, web)")
-        with _platform(work, tasks_in_threads=False) as env:
-            services = [env["service"], _second_service(env)]
-            single, wall = _measure_deploys(env, services)
-            passes = _measure_reconcile(services)
-            progress("control", "measured; removing the run's containers and networks")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    progress("control", f"starting the platform (engine, registry, web) in {work}")
+    with _platform(work, tasks_in_threads=False) as env:
+        services = [env["service"], _second_service(env)]
+        single, wall = _measure_deploys(env, services)
+        passes = _measure_reconcile(services)
+        progress("control", "measured; removing the run's containers and networks")
+    # Only a run that ended well removes its directory: the workers' and the engine's
+    # logs of a failed one are worth reading.
+    shutil.rmtree(work, ignore_errors=True)
     small, large = passes[20], passes[200]
     growth = (large / 200) / (small / 20)
     return [("concurrent_deploys_20_wall", wall, "s", wall / single, "concurrent_deploys_ratio"),
@@ -124,7 +124,8 @@ def _deploy_all(configs, services, label: str) -> float:
     def all_normal() -> bool:
         statuses = set(versions.values_list("status", flat=True))
         if statuses - {"creating", "normal"}:
-            raise RuntimeError(f"a {label} deploy ended badly: {_statuses(versions)}")
+            raise RuntimeError(f"a {label} deploy ended badly: {_statuses(versions)}"
+                               f"{_errors(versions)}")
         return statuses == {"normal"}
 
     wait(all_normal, f"{label}: {len(ids)} deploys to reach normal", DEADLINE_SECONDS,
@@ -134,6 +135,16 @@ def _deploy_all(configs, services, label: str) -> float:
 
 def _statuses(versions) -> str:
     return ", ".join(f"{v.name}: {v.status}" for v in versions.order_by("pk")[:30])
+
+
+def _errors(versions) -> str:
+    """Each failed version's error, with its detail (the engine's own words)."""
+    lines = []
+    for version in versions.filter(status="deploy_failed"):
+        error = version.latest_error()
+        if error is not None:
+            lines.append(f"\n{version.name}: {error.message}\n{error.detail}")
+    return "".join(lines)
 
 
 # The reconcile pass at 20 and 200 instances -------------------------------------------

@@ -25,6 +25,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench import profile
 from bench.bounded import in_threads, progress, wait
 from bench.deploy import _platform, push_image
 
@@ -117,7 +118,7 @@ def _deploy_all(configs, services, label: str) -> float:
     from hosting.models import Version
 
     progress("control", f"{label}: deploying {len(configs)} version(s)")
-    began = time.perf_counter()
+    began, began_at = time.perf_counter(), time.time()
     ids = [create_version(services[n // 10], config).pk for n, config in enumerate(configs)]
     versions = Version.objects.filter(pk__in=ids)
 
@@ -130,7 +131,9 @@ def _deploy_all(configs, services, label: str) -> float:
 
     wait(all_normal, f"{label}: {len(ids)} deploys to reach normal", DEADLINE_SECONDS,
          describe=lambda: _statuses(versions))
-    return time.perf_counter() - began
+    wall = time.perf_counter() - began
+    profile.report(label, ids, began_at)
+    return wall
 
 
 def _statuses(versions) -> str:

@@ -39,22 +39,28 @@ CONVERGE_THREADS = 4
 
 
 def run() -> list[tuple[str, float, str, float | None]]:
+    """BENCH_CONTROL_PARTS=deploys (or reconcile) measures one half only."""
+    parts = os.environ.get("BENCH_CONTROL_PARTS", "deploys,reconcile").split(",")
     work = Path(tempfile.mkdtemp(prefix="bench-control-"))
     progress("control", f"starting the platform (engine, registry, web) in {work}")
+    rows = []
     with _platform(work, tasks_in_threads=False) as env:
         services = [env["service"], _second_service(env)]
-        single, wall = _measure_deploys(env, services)
-        passes = _measure_reconcile(services)
+        if "deploys" in parts:
+            single, wall = _measure_deploys(env, services)
+            rows += [("concurrent_deploys_20_wall", wall, "s", wall / single,
+                      "concurrent_deploys_ratio"), ("single_deploy_wall", single, "s", None)]
+        if "reconcile" in parts:
+            passes = _measure_reconcile(services)
+            small, large = passes[20], passes[200]
+            growth = (large / 200) / (small / 20)
+            rows += [("reconcile_pass_ms_20", small, "ms", None),
+                     ("reconcile_pass_ms_200", large, "ms", growth, "reconcile_growth_ratio")]
         progress("control", "measured; removing the run's containers and networks")
     # Only a run that ended well removes its directory: the workers' and the engine's
     # logs of a failed one are worth reading.
     shutil.rmtree(work, ignore_errors=True)
-    small, large = passes[20], passes[200]
-    growth = (large / 200) / (small / 20)
-    return [("concurrent_deploys_20_wall", wall, "s", wall / single, "concurrent_deploys_ratio"),
-            ("single_deploy_wall", single, "s", None),
-            ("reconcile_pass_ms_20", small, "ms", None),
-            ("reconcile_pass_ms_200", large, "ms", growth, "reconcile_growth_ratio")]
+    return rows
 
 
 def _second_service(env):

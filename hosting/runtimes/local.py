@@ -174,7 +174,9 @@ class LocalRuntime(Runtime):
         created = self.client.api.create_container(
             spec.image, name=spec.name, detach=True, labels=spec.labels,
             environment=spec.env, ports=[spec.port], host_config=host_config)
-        return self.client.containers.get(created["Id"])
+        # No inspect here: the start needs only the id, and _start inspects once after it
+        # (each call waits its turn for Podman's locks behind every concurrent start).
+        return self.client.containers.prepare_model({"Id": created["Id"]})
 
     def _userns_mode(self, spec: InstanceSpec) -> str:
         """"auto" with the size the image's USER needs (USERNS_MIN_SIZE); the image's

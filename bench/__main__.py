@@ -7,6 +7,7 @@ Pick modules with `python -m bench deploy router`.
 """
 import importlib
 import os
+import signal
 import sys
 
 MODULES = ["deploy", "router", "api", "control", "k8s"]
@@ -14,6 +15,9 @@ MODULES = ["deploy", "router", "api", "control", "k8s"]
 
 def main(argv: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    # A SIGTERM (`timeout`, a CI limit) unwinds like Ctrl-C: the run's engine service
+    # is stopped and its containers removed instead of left holding Podman's locks.
+    signal.signal(signal.SIGTERM, _interrupted)
     failed = 0
     for name in argv or MODULES:
         try:
@@ -27,6 +31,10 @@ def main(argv: list[str]) -> int:
             if ratio is not None:
                 print(f"{named[0] if named else ratio_name(figure)}: {ratio:.3f}", flush=True)
     return 1 if failed else 0
+
+
+def _interrupted(signum, _frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def ratio_name(figure: str) -> str:

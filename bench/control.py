@@ -22,11 +22,12 @@ import statistics
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.deploy import POLL_SECONDS, _platform, push_image
+from bench import profile
+from bench.bounded import in_threads, progress, wait
+from bench.deploy import _platform, push_image
 
 CONCURRENT = 20
 DEPLOY_PROCESSES = 4  # scripts/run.sh's deploy worker
@@ -34,23 +35,32 @@ DELAY = 5
 INSTANCES_PER_VERSION = 10
 RECONCILE_PASSES = 6
 DEADLINE_SECONDS = 300
+CONVERGE_THREADS = 4
 
 
 def run() -> list[tuple[str, float, str, float | None]]:
+    """BENCH_CONTROL_PARTS=deploys (or reconcile) measures one half only."""
+    parts = os.environ.get("BENCH_CONTROL_PARTS", "deploys,reconcile").split(",")
     work = Path(tempfile.mkdtemp(prefix="bench-control-"))
-    try:
-        with _platform(work, tasks_in_threads=False) as env:
-            services = [env["service"], _second_service(env)]
+    progress("control", f"starting the platform (engine, registry, web) in {work}")
+    rows = []
+    with _platform(work, tasks_in_threads=False) as env:
+        services = [env["service"], _second_service(env)]
+        if "deploys" in parts:
             single, wall = _measure_deploys(env, services)
+            rows += [("concurrent_deploys_20_wall", wall, "s", wall / single,
+                      "concurrent_deploys_ratio"), ("single_deploy_wall", single, "s", None)]
+        if "reconcile" in parts:
             passes = _measure_reconcile(services)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    small, large = passes[20], passes[200]
-    growth = (large / 200) / (small / 20)
-    return [("concurrent_deploys_20_wall", wall, "s", wall / single, "concurrent_deploys_ratio"),
-            ("single_deploy_wall", single, "s", None),
-            ("reconcile_pass_ms_20", small, "ms", None),
-            ("reconcile_pass_ms_200", large, "ms", growth, "reconcile_growth_ratio")]
+            small, large = passes[20], passes[200]
+            growth = (large / 200) / (small / 20)
+            rows += [("reconcile_pass_ms_20", small, "ms", None),
+                     ("reconcile_pass_ms_200", large, "ms", growth, "reconcile_growth_ratio")]
+        progress("control", "measured; removing the run's containers and networks")
+    # Only a run that ended well removes its directory: the workers' and the engine's
+    # logs of a failed one are worth reading.
+    shutil.rmtree(work, ignore_errors=True)
+    return rows
 
 
 def _second_service(env):
@@ -66,6 +76,7 @@ def _second_service(env):
 def _workers(work: Path):
     from tests.servers import worker as worker_server
 
+    progress("control", f"starting the workers (deploy queue: {DEPLOY_PROCESSES} processes)")
     with worker_server.leased_broker() as broker_url:
         worker = worker_server.start_worker(work, broker_url, deploy_concurrency=DEPLOY_PROCESSES)
         try:
@@ -76,25 +87,27 @@ def _workers(work: Path):
 
 
 def _measure_deploys(env, services) -> tuple[float, float]:
-    from hosting.domain.versions import delete_version
-    from hosting.models import Version
-
     (env["work"] / "workers").mkdir(exist_ok=True)
     with _workers(env["work"] / "workers"):
         # Warm-up: each repository's image pulled once, so both figures exclude pulls.
-        _deploy_all([_config(initial_delay_seconds=0)] * 11, services)
-        for version in Version.objects.live():
-            delete_version(version)
-        _wait(lambda: not Version.objects.exclude(status="deleted").exists(), "deletes")
-        single = _deploy_all([_config()], services)
-        for version in Version.objects.live():
-            delete_version(version)
-        _wait(lambda: not Version.objects.exclude(status="deleted").exists(), "deletes")
-        wall = _deploy_all([_config() for _ in range(CONCURRENT)], services)
-        for version in Version.objects.live():
-            delete_version(version)
-        _wait(lambda: not Version.objects.exclude(status="deleted").exists(), "deletes")
+        _deploy_all([_config(initial_delay_seconds=0)] * 11, services, "warm-up")
+        _delete_all()
+        single = _deploy_all([_config()], services, "single")
+        _delete_all()
+        wall = _deploy_all([_config() for _ in range(CONCURRENT)], services, "concurrent")
+        _delete_all()
     return single, wall
+
+
+def _delete_all() -> None:
+    from hosting.domain.versions import delete_version
+    from hosting.models import Version
+
+    for version in Version.objects.live():
+        delete_version(version)
+    left = Version.objects.exclude(status="deleted")
+    wait(lambda: not left.exists(), "every version deleted by the deploy worker",
+         DEADLINE_SECONDS, describe=lambda: _statuses(left))
 
 
 def _config(**overrides):
@@ -104,31 +117,43 @@ def _config(**overrides):
                             "min_replicas": 1, "traffic_policy": "keep_zero", **overrides})
 
 
-def _deploy_all(configs, services) -> float:
+def _deploy_all(configs, services, label: str) -> float:
     """Create the versions at once (spread over the services: 10 at most each) and time
     them until the last one is normal."""
     from hosting.domain.versions import create_version
     from hosting.models import Version
 
-    began = time.perf_counter()
+    progress("control", f"{label}: deploying {len(configs)} version(s)")
+    began, began_at = time.perf_counter(), time.time()
     ids = [create_version(services[n // 10], config).pk for n, config in enumerate(configs)]
+    versions = Version.objects.filter(pk__in=ids)
 
     def all_normal() -> bool:
-        statuses = set(Version.objects.filter(pk__in=ids).values_list("status", flat=True))
+        statuses = set(versions.values_list("status", flat=True))
         if statuses - {"creating", "normal"}:
-            raise RuntimeError(f"a deploy ended {statuses}")
+            raise RuntimeError(f"a {label} deploy ended badly: {_statuses(versions)}"
+                               f"{_errors(versions)}")
         return statuses == {"normal"}
 
-    _wait(all_normal, "deploys")
-    return time.perf_counter() - began
+    wait(all_normal, f"{label}: {len(ids)} deploys to reach normal", DEADLINE_SECONDS,
+         describe=lambda: _statuses(versions))
+    wall = time.perf_counter() - began
+    profile.report(label, ids, began_at)
+    return wall
 
 
-def _wait(predicate, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} not done in {DEADLINE_SECONDS} s")
-        time.sleep(POLL_SECONDS)
+def _statuses(versions) -> str:
+    return ", ".join(f"{v.name}: {v.status}" for v in versions.order_by("pk")[:30])
+
+
+def _errors(versions) -> str:
+    """Each failed version's error, with its detail (the engine's own words)."""
+    lines = []
+    for version in versions.filter(status="deploy_failed"):
+        error = version.latest_error()
+        if error is not None:
+            lines.append(f"\n{version.name}: {error.message}\n{error.detail}")
+    return "".join(lines)
 
 
 # The reconcile pass at 20 and 200 instances -------------------------------------------
@@ -161,13 +186,13 @@ def _measure_reconcile(services) -> dict[int, float]:
                                         HEALTH_PROBE_INTERVAL_SECONDS=30.0, QUOTAS=lifted):
         for total in (20, 200):
             _grow_to(total, services)
+            progress("control", f"timing {RECONCILE_PASSES} reconcile passes at {total} instances")
             results[total] = _median_pass()
     return results
 
 
 def _grow_to(total: int, services) -> None:
     """Serving versions of INSTANCES_PER_VERSION running, ready instances each."""
-    from django.db import connection
 
     from hosting.domain.versions import create_version
     from hosting.models import Instance, Version
@@ -183,16 +208,21 @@ def _grow_to(total: int, services) -> None:
             status="normal", desired_instances=INSTANCES_PER_VERSION,
             image_digest=images.resolve_digest(version.service.repository, "v1"))
         created.append(version.pk)
+    progress("control", f"starting {len(created) * INSTANCES_PER_VERSION} instances "
+                        f"({len(created)} versions, {CONVERGE_THREADS} at a time)")
+    in_threads(reconcile.converge, created, CONVERGE_THREADS, DEADLINE_SECONDS,
+               f"converge of the versions growing the fleet to {total} instances")
+    wait(lambda: _all_ready(total), f"{total} instances running and ready", DEADLINE_SECONDS,
+         describe=lambda: _instance_counts())
 
-    def converge(version_id: int) -> None:
-        try:
-            reconcile.converge(version_id)
-        finally:
-            connection.close()
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(converge, created))
-    _wait(lambda: _all_ready(total), f"{total} ready instances")
+def _instance_counts() -> str:
+    from django.db.models import Count
+
+    from hosting.models import Instance
+
+    rows = Instance.objects.values("status", "ready").annotate(n=Count("id")).order_by()
+    return ", ".join(f"{row['n']} {row['status']}{' ready' if row['ready'] else ''}" for row in rows)
 
 
 def _all_ready(total: int) -> bool:

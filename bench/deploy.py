@@ -18,6 +18,7 @@ import shutil
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -31,6 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEPLOYS = 12
 RAW_RUNS = 10
 POLL_SECONDS = 0.02
+CLEANUP_SECONDS = 300
+STEP_SECONDS = 300  # one podman command of the setup (build, push, run)
 
 
 def free_port() -> int:
@@ -80,11 +83,13 @@ def _platform(work: Path, tasks_in_threads: bool = True):
     with ExitStack() as stack:
         stack.enter_context(overrides)
         call_command("migrate", verbosity=0)
-        subprocess.run([str(ROOT / "scripts" / "podman_service.sh"), "start", str(socket_path)],
-                       check=True, capture_output=True)
-        stack.callback(subprocess.run, [str(ROOT / "scripts" / "podman_service.sh"), "stop",
-                                        str(socket_path)], capture_output=True)
+        # Callbacks run last first: the service stops before the CLI removes the run's
+        # containers, so a service stuck on a storage lock releases it first.
         stack.callback(_remove_containers, namespace)
+        subprocess.run([str(ROOT / "scripts" / "podman_service.sh"), "start", str(socket_path)],
+                       check=True, capture_output=True, timeout=STEP_SECONDS)
+        stack.callback(subprocess.run, [str(ROOT / "scripts" / "podman_service.sh"), "stop",
+                                        str(socket_path)], capture_output=True, timeout=60)
         realm = stack.enter_context(_web())
         stack.enter_context(_registry(work, registry_host, realm))
         service, image = _service_with_image(work, registry_host)
@@ -148,7 +153,8 @@ def _service_with_image(work: Path, registry_host: str):
     service = make_service(tenant, "web")
     built = subprocess.run([str(ROOT / "docker" / "testimages" / "build.sh"),
                             "localhost/hosting-test", "httpd"],
-                           check=True, capture_output=True, text=True).stdout.split()[0]
+                           check=True, capture_output=True, text=True,
+                           timeout=STEP_SECONDS).stdout.split()[0]
     push_image(work, registry_host, service, built)
     return service, built
 
@@ -163,7 +169,7 @@ def push_image(work: Path, registry_host: str, service, built: str) -> None:
                         (["push", "--tls-verify=false", ref], None),
                         (["rmi", ref], None)):
         subprocess.run(["podman", *args], input=stdin, env=env, check=True,
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, timeout=STEP_SECONDS)
 
 
 @contextmanager
@@ -238,7 +244,7 @@ def _measure_raw(env) -> list[float]:
         began = time.perf_counter()
         subprocess.run(["podman", "run", "-d", "--name", name, "--label",
                         f"hosting.namespace={env['namespace']}", "-p", f"127.0.0.1:{port}:8080",
-                        env["image"]], check=True, capture_output=True)
+                        env["image"]], check=True, capture_output=True, timeout=STEP_SECONDS)
         while True:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
@@ -248,22 +254,34 @@ def _measure_raw(env) -> list[float]:
                     raise
                 time.sleep(0.005)
         times.append(time.perf_counter() - began)
-        subprocess.run(["podman", "rm", "-f", name], capture_output=True)
+        subprocess.run(["podman", "rm", "-f", "-t", "0", name], capture_output=True,
+                       timeout=STEP_SECONDS)
     return times
 
 
 def _remove_containers(namespace: str) -> None:
     """The run's containers, then its tenant networks and their firewall chains (left
-    behind, each run added a network and an iptables chain to the shared host)."""
+    behind, each run added a network and an iptables chain to the shared host). Each
+    podman call is bounded (Podman 4.3 can hang on a storage lock): a cleanup that
+    times out says what is left and how to remove it, and the bench still ends."""
     from hosting.runtimes import firewall
 
     label = f"label=hosting.namespace={namespace}"
-    ids = subprocess.run(["podman", "ps", "-aq", "--filter", label],
-                         capture_output=True, text=True).stdout.split()
-    if ids:
-        subprocess.run(["podman", "rm", "-f", *ids], capture_output=True)
-    networks = subprocess.run(["podman", "network", "ls", "-q", "--filter", label],
-                              capture_output=True, text=True).stdout.split()
-    for network in networks:
-        subprocess.run(["podman", "network", "rm", network], capture_output=True)
-        firewall.remove(network)
+    try:
+        ids = _podman(["ps", "-aq", "--filter", label], 60).split()
+        if ids:  # -t 0: busybox as PID 1 ignores SIGTERM, and these are the run's own
+            _podman(["rm", "-f", "-t", "0", *ids], CLEANUP_SECONDS)
+        networks = _podman(["network", "ls", "-q", "--filter", label], 60).split()
+        for network in networks:
+            _podman(["network", "rm", network], 60)
+            firewall.remove(network)
+    except subprocess.TimeoutExpired as exc:
+        print(f"# cleanup: `{' '.join(exc.cmd[:4])} ...` did not end within {exc.timeout:.0f} s; "
+              f"this run's containers and networks may be left: remove them with "
+              f"`podman rm -f -t 0 $(podman ps -aq --filter {label})` and "
+              f"`podman network rm {namespace}-t1`", file=sys.stderr, flush=True)
+
+
+def _podman(args: list[str], seconds: float) -> str:
+    return subprocess.run(["podman", *args], capture_output=True, text=True,
+                          timeout=seconds).stdout

@@ -54,6 +54,16 @@ NEVER_STARTED = {"created", "configured"}  # Docker and Podman names for a conta
 # iptables calls under the host-wide xtables lock, which netavark also takes for every
 # container start: done on each start, concurrent deploys queued behind one another.
 NETWORK_TRUST_SECONDS = 60.0
+# A bare `userns=auto` deadlocks Podman 4.3 (containers/storage 1.43) for good: sizing the
+# namespace from the image (getMaxSizeFromImage, which also mounts a temporary layer on
+# every create) takes the storage lock while the create holds the layer and image locks,
+# and every container start (mount) or exiting podman process takes them the other way
+# round. Concurrent deploys hung the engine at 40 to 160 containers. So the platform
+# sizes the namespace itself (userns_size): the engine's own minimum (1024 ids, what it
+# measures for nearly every image, so the subordinate range fragments no more than
+# before: a namespace in pieces cannot be mounted) unless the image's USER needs more.
+USERNS_MIN_SIZE = 1024
+USERNS_FULL_SIZE = 65536  # every uid an image may name (nobody is 65534)
 
 
 class LocalRuntime(Runtime):
@@ -63,6 +73,7 @@ class LocalRuntime(Runtime):
         self._lock = threading.Lock()
         self._cpu_samples: dict[str, tuple[int, float]] = {}
         self._fenced: dict[str, float] = {}  # network name -> monotonic time it was checked
+        self._userns_sizes: dict[str, int] = {}  # image reference -> namespace size
 
     @property
     def client(self) -> docker.DockerClient:
@@ -159,11 +170,27 @@ class LocalRuntime(Runtime):
             log_config=_log_config(spec.log_max_mib),
         )
         if spec.userns:  # the SDK only knows "host"; the API takes Podman's "auto"
-            host_config["UsernsMode"] = spec.userns
+            host_config["UsernsMode"] = self._userns_mode(spec)
         created = self.client.api.create_container(
             spec.image, name=spec.name, detach=True, labels=spec.labels,
             environment=spec.env, ports=[spec.port], host_config=host_config)
-        return self.client.containers.get(created["Id"])
+        # No inspect here: the start needs only the id, and _start inspects once after it
+        # (each call waits its turn for Podman's locks behind every concurrent start).
+        return self.client.containers.prepare_model({"Id": created["Id"]})
+
+    def _userns_mode(self, spec: InstanceSpec) -> str:
+        """"auto" with the size the image's USER needs (USERNS_MIN_SIZE); the image's
+        config is read once per reference (a version's image is a digest)."""
+        if spec.userns != "auto":
+            return spec.userns
+        size = self._userns_sizes.get(spec.image)
+        if size is None:
+            try:
+                config = self.client.images.get(spec.image).attrs.get("Config") or {}
+            except (ImageNotFound, NotFound):
+                config = {}  # the create names the missing image
+            size = self._userns_sizes[spec.image] = userns_size(config.get("User") or "")
+        return f"auto:size={size}"
 
     def _network(self, spec: InstanceSpec) -> str | None:
         """The tenant's own network, created on first use and fenced by the firewall."""
@@ -392,6 +419,18 @@ class LocalRuntime(Runtime):
         return Observed(name=names[0].lstrip("/"), id=attrs.get("Id", ""),
                         state=attrs.get("State", "unknown"), labels=attrs.get("Labels") or {},
                         host_port=int(ports[0]) if ports else None)
+
+
+def userns_size(user: str) -> int:
+    """Ids an automatic user namespace needs for an image's USER (`name`, `uid`,
+    `uid:gid`): the minimum for root and numeric ids below it; every id for a name (its
+    uid is only in the image's /etc/passwd) or a higher id."""
+    for part in user.split(":"):
+        if part in ("", "root", "0"):
+            continue
+        if not part.isdigit() or int(part) >= USERNS_MIN_SIZE:
+            return USERNS_FULL_SIZE
+    return USERNS_MIN_SIZE
 
 
 def _lookup(get, name: str):

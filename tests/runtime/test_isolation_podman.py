@@ -5,7 +5,7 @@ import pytest
 
 from hosting.runtimes import specs
 from hosting.runtimes.base import NameConflict
-from hosting.runtimes.local import LocalRuntime
+from hosting.runtimes.local import USERNS_MIN_SIZE, LocalRuntime
 from tests.base import tcp_listener, wait_for
 from tests.runtime.test_local_engine import spec_for
 
@@ -24,14 +24,17 @@ def tenant_spec(image, namespace, tenant_id: int, name: str, **overrides):
                     network=f"{namespace}-t{tenant_id}", userns="auto", **overrides)
 
 
-def status_of(runtime, name: str) -> dict[str, str]:
+def status_of(runtime, name: str) -> dict:
+    """PID 1's /proc status fields, and its uid map as (inside, outside, count) rows (the
+    engine may give a namespace in several pieces of the subordinate range)."""
     container = runtime.client.containers.get(name)
-    out = container.exec_run(["/bin/busybox", "cat", "/proc/1/status", "/proc/1/uid_map"]).output
-    fields = {}
-    for line in out.decode().splitlines():
+    status = container.exec_run(["/bin/busybox", "cat", "/proc/1/status"]).output.decode()
+    fields: dict = {}
+    for line in status.splitlines():
         key, _, value = line.partition(":")
         fields[key.strip()] = value.strip()
-    fields["uid_map"] = out.decode().splitlines()[-1].split()
+    uid_map = container.exec_run(["/bin/busybox", "cat", "/proc/1/uid_map"]).output.decode()
+    fields["uid_map"] = [tuple(map(int, line.split())) for line in uid_map.splitlines()]
     return fields
 
 
@@ -41,11 +44,20 @@ def test_a_tenant_container_runs_without_privileges(runtime, podman_engine, test
     status = status_of(runtime, observed.name)
     assert status["CapEff"] == "0000000000000000"
     assert status["NoNewPrivs"] == "1"
-    inside, outside, _count = status["uid_map"]
-    assert inside == "0" and int(outside) >= 65536  # uid 0 inside is nobody's uid outside
+    inside, outside, _count = status["uid_map"][0]
+    assert inside == 0 and outside >= 65536  # uid 0 inside is nobody's uid outside
     host = runtime.client.containers.get(observed.name).attrs["HostConfig"]
     assert host["PidsLimit"] == 256 and not host["Privileged"]
     assert wait_for(lambda: _get(observed.host_port))  # the test image still serves
+
+
+def test_an_auto_user_namespace_is_sized_by_the_platform_in_one_piece(runtime, podman_engine,
+                                                                     test_images):
+    """The size comes from the image's USER, not from Podman 4.3's measuring of the image
+    (it deadlocked the engine under concurrent deploys; runtimes/local.py)."""
+    observed = runtime.ensure(tenant_spec(test_images["httpd"], podman_engine.namespace, 1, "ids"))
+    assert status_of(runtime, observed.name)["uid_map"][0][0::2] == (0, USERNS_MIN_SIZE)
+    assert runtime._userns_sizes == {test_images["httpd"]: USERNS_MIN_SIZE}
 
 
 def test_a_low_port_gets_only_net_bind_service(runtime, podman_engine, test_images):

@@ -108,3 +108,15 @@ def test_an_operator_can_turn_the_read_only_root_off_or_change_the_writable_path
     with override_settings(RUNTIME_WRITABLE_PATHS=["/scratch"], RUNTIME_TMPFS_MIB=8):
         spec = specs.instance_spec(make_version(svc), 0)
     assert (spec.tmpfs, spec.tmpfs_mib) == (("/scratch",), 8)
+
+
+@pytest.mark.parametrize("user, size", [
+    ("", 1024), ("root", 1024), ("0:0", 1024), ("33:33", 1024), ("1023", 1024),
+    ("1024", 65536), ("65532:65532", 65536), ("nonroot", 65536), ("app:1000", 65536),
+    ("1000:nogroup", 65536),
+])
+def test_podman_user_namespaces_are_sized_from_the_images_user(user, size):
+    """Never left to Podman 4.3, which deadlocked measuring the image (runtimes/local.py)."""
+    from hosting.runtimes.local import userns_size
+
+    assert userns_size(user) == size

@@ -19,7 +19,9 @@ Both are idempotent and safe to run beside each other and beside a deploy.
 """
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -246,8 +248,7 @@ def _probe_all(runtime: Runtime, plans: list[Plan]) -> list[Observed]:
         plan, _row, item = job
         return runtime.probe(item, plan.version.port, timeout)
 
-    with ThreadPoolExecutor(max_workers=min(PROBE_THREADS, len(work))) as pool:
-        results = list(pool.map(probe, work))
+    results = list(_probe_pool(os.getpid()).map(probe, work))
     failed = []
     for (plan, row, item), result in zip(work, results, strict=True):
         probes.took(row.pk)
@@ -255,6 +256,14 @@ def _probe_all(runtime: Runtime, plans: list[Plan]) -> list[Observed]:
         if not result.ok:
             failed.append(item)
     return failed
+
+
+@functools.cache
+def _probe_pool(pid: int) -> ThreadPoolExecutor:
+    """One pool per process, kept between passes: starting its threads anew on every
+    pass cost more than the probes themselves at 200 instances. Keyed by pid because a
+    forked worker inherits this cache but not the parent's threads."""
+    return ThreadPoolExecutor(max_workers=PROBE_THREADS, thread_name_prefix=f"probe-{pid}")
 
 
 def _apply_probe(version: Version, row: Instance, result: ProbeResult, timeout: float) -> bool:

@@ -196,6 +196,14 @@ def _stop(process: subprocess.Popen) -> None:
         pass
 
 
+def _consumed(client: redis.Redis, db: int) -> bool:
+    """Another process is connected to this DB: a worker of a killed run outlives its
+    lease and would take this session's messages (seen: a bench's orphaned workers
+    consumed every deploy of the tests that leased their DB next)."""
+    me = client.client_id()
+    return any(int(c.get("db", -1)) == db and int(c["id"]) != me for c in client.client_list())
+
+
 @contextmanager
 def leased_broker() -> Iterator[str]:
     """A broker URL no other test session uses: a Redis DB claimed with SET NX (the lease
@@ -207,6 +215,8 @@ def leased_broker() -> Iterator[str]:
     for db in BROKER_DBS:
         client = redis.Redis.from_url(f"{REDIS}/{db}")
         try:
+            if _consumed(client, db):
+                continue
             if client.set(LEASE_KEY, owner, nx=True, ex=LEASE_SECONDS):
                 for key in client.scan_iter():  # what a crashed run left behind
                     if key != LEASE_KEY.encode():

@@ -12,7 +12,8 @@ returns at once, and the deploy lease fences off a concurrent duplicate.
 
 resolve  tag → digest (stored once; a re-pushed tag never changes the version)
 pull     skipped when the engine already has the digest
-start    instances up to initial_instances() (min 0 and traffic 0: none)
+start    instances up to initial_instances() (min 0 and traffic 0: none); an instance the
+         engine has not started yet (Kubernetes: a pod pending) is "look again soon"
 delay    InitialDelaySeconds after the instances started: "look again" when it ends
 health   one GET / per unready instance per tick; failing beyond the retry window fails
 ready    status normal (open_full: all traffic), router sync
@@ -43,8 +44,8 @@ log = logging.getLogger(__name__)
 DEPLOYABLE = {VersionStatus.CREATING, VersionStatus.ADJUSTING}
 # A message may fire a little before the row's time (clocks, timer granularity).
 EARLY_TOLERANCE = timedelta(milliseconds=100)
-# Health re-checks: quick right after the delay (a fast app is ready in milliseconds),
-# slower the longer an instance takes, never slower than MAX.
+# Health re-checks and looks at a start under way: quick at first, slower the longer it
+# takes, never slower than MAX (look_again).
 MIN_RECHECK_SECONDS, MAX_RECHECK_SECONDS = 0.05, 1.0
 Later = datetime | None  # what a phase answers: None is "done"
 
@@ -168,6 +169,8 @@ def pull_image(version: Version, runtime: Runtime) -> Later:
 
 
 def start_instances(version: Version, runtime: Runtime) -> Later:
+    """Each instance up to the count started; one the engine has not started yet (a pod
+    being scheduled or pulling its image) means "look again soon", never a wait here."""
     count = scaling.initial_instances(version)
     if version.desired_instances != count:
         Version.objects.filter(pk=version.pk).update(desired_instances=count)
@@ -175,13 +178,18 @@ def start_instances(version: Version, runtime: Runtime) -> Later:
     if count == 0:
         version.record("deploy:start", reason("deploy.no_instance"))
         return None
+    before = {row.ordinal: (row.container_id, row.status) for row in version.instances.all()}
+    waiting = []
     for ordinal in range(count):
         instance, observed = instances.start(runtime, version, ordinal)
         _check_not_deleted(version.pk)
-        version.record("deploy:start", reason("deploy.started", instance=instance.name,
-                                              port=version.port, host=observed.host_ip or "127.0.0.1",
-                                              host_port=observed.host_port))
-    return None
+        if observed.starting:
+            waiting.append(instance.created)
+        elif before.get(ordinal) != (instance.container_id, instance.status):  # once each
+            version.record("deploy:start", reason("deploy.started", instance=instance.name,
+                                                  port=version.port, host=observed.host_ip or "127.0.0.1",
+                                                  host_port=observed.host_port))
+    return look_again(min(waiting)) if waiting else None
 
 
 def wait_initial_delay(version: Version, runtime: Runtime) -> Later:
@@ -256,6 +264,14 @@ def _check_one(version: Version, runtime: Runtime, instance: Instance) -> Later:
         return None
     if elapsed >= health.attempts() * health.attempt_window():
         raise _health_failure(version, runtime, observed, result, health.attempts())
+    return look_again(began)
+
+
+def look_again(since: datetime) -> datetime:
+    """When to look again at what has been awaited since `since` (a health check, a
+    start): quickly at first (a fast app is ready in milliseconds), then less often the
+    longer it takes, never later than MAX_RECHECK_SECONDS from now."""
+    elapsed = max((timezone.now() - since).total_seconds(), 0)
     wait = min(MAX_RECHECK_SECONDS, max(MIN_RECHECK_SECONDS, elapsed / 4))
     return timezone.now() + timedelta(seconds=wait)
 

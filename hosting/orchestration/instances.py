@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 
 from django.utils import timezone
 
@@ -23,22 +24,27 @@ LAST_LINES = 20
 
 
 def start(runtime: Runtime, version: Version, ordinal: int) -> tuple[Instance, Observed]:
-    """Ensure the container for (version, ordinal) runs and its row says so."""
+    """Ensure the container for (version, ordinal) runs and its row says so. An engine
+    that starts asynchronously may answer "not yet": the row is then PENDING since the
+    moment the start began (`created`), and the caller calls again later."""
     spec = specs.instance_spec(version, ordinal)
     began = time.time()
     observed = runtime.ensure(spec)
     ended = time.time()
-    instance, _created = Instance.objects.get_or_create(
+    instance, new = Instance.objects.get_or_create(
         version=version, ordinal=ordinal, defaults={"name": spec.instance_name})
-    fresh = instance.container_id != observed.id
-    if fresh:  # a new container: fresh health and cursors
+    waited = not new and instance.status == InstanceStatus.PENDING
+    if observed.starting:
+        _pending(instance, observed, began, waited)
+        return instance, observed
+    if waited:  # its start began when it was first asked for, not in this call
+        began = min(began, instance.created.timestamp())
+    fresh = waited or instance.container_id != observed.id
+    if fresh and not waited:  # a new container: fresh health and cursors (a waiting row
+        _reset(instance)  # had them reset when it began, and may have counted since)
+    if fresh:
         instance.container_id = observed.id
-        instance.ready = False
-        instance.health_failures = 0
-        instance.log_cursors = {}
-        instance.cpu_percent = None
         instance.started = observed.started_at or timezone.now()
-        instance.stopped = None
     instance.host_port = observed.host_port
     instance.host_ip = observed.host_ip
     instance.status = InstanceStatus.STARTING if observed.running else InstanceStatus.FAILED
@@ -47,6 +53,32 @@ def start(runtime: Runtime, version: Version, ordinal: int) -> tuple[Instance, O
     if fresh:
         phases.started(version, instance, observed, began, ended)
     return instance, observed
+
+
+def _pending(instance: Instance, observed: Observed, began: float, waited: bool) -> None:
+    """Not running yet: the row waits, and remembers when its start began (the first
+    call), so the start's create and start phases count from there."""
+    if not waited:
+        _reset(instance)
+        instance.created = datetime.fromtimestamp(began, UTC)
+    instance.container_id = observed.id
+    instance.host_port, instance.host_ip = observed.host_port, observed.host_ip
+    instance.status, instance.exit_code = InstanceStatus.PENDING, None
+    instance.save()
+
+
+def _reset(instance: Instance) -> None:
+    instance.ready = False
+    instance.health_failures = 0
+    instance.log_cursors = {}
+    instance.cpu_percent = None
+    instance.started = None
+    instance.stopped = None
+
+
+def pending(instance: Instance) -> bool:
+    """Its start was asked for and has not run yet (see start)."""
+    return instance.status == InstanceStatus.PENDING
 
 
 def stop(runtime: Runtime, version: Version | None, name: str, instance: Instance | None = None) -> None:

@@ -12,8 +12,10 @@ pool. Usage and logs are not collected here (hosting/orchestration/observe.py).
 
 `converge(version_id)` is the fast path the autoscaler and the activator trigger after
 changing Version.desired_instances. It never waits: it starts what is missing, probes
-what is due and answers when to look again (the task schedules itself for then); the
-activator, which holds a request anyway, may ask it to wait (`wait=True`).
+what is due and answers when to look again (the task schedules itself for then), also
+for an instance the engine has not started yet (a pending pod: every pass looks at it
+again, through the runtime's ensure, until it runs or its start fails); the activator,
+which holds a request anyway, may ask it to wait (`wait=True`).
 
 Both are idempotent and safe to run beside each other and beside a deploy.
 """
@@ -45,6 +47,7 @@ log = logging.getLogger(__name__)
 PROBE_THREADS = 16
 PURGE_EVERY_SECONDS = 600
 RECHECK_SECONDS = 0.2  # converge's next look at an instance that does not answer yet
+START_POLL_SECONDS = 0.2  # converge(wait=True): the next look at a start under way
 _last_purge = 0.0
 probes = Turns()  # a healthy instance's probe, once per HEALTH_PROBE_INTERVAL_SECONDS
 
@@ -122,6 +125,7 @@ def converge(version_id: int, wait: bool = False) -> datetime | None:
     if plan is None:
         return None
     if wait:
+        _wait_started(version, runtime, plan)
         fresh = [row for row in plan.rows.values() if not row.ready]
         plan.changed |= _wait_ready(version, runtime, fresh, plan.by_name)
     plan.due = _due_probes(plan, timezone.now(), fleet=False)
@@ -194,13 +198,24 @@ def _ensure_one(version, runtime, row, item, ordinal):
         version.record("instance:replaced", reason("instance.vanished", instance=row.name),
                        level="warning")
         failures = row.health_failures + 1
-    if item is not None and row is not None:
+    if item is not None and row is not None and not instances.pending(row):
         return row, item, False
-    new_row, new_item = instances.start(runtime, version, ordinal)
+    new_row, new_item = instances.start(runtime, version, ordinal)  # or look at a pending one
     if failures:  # a crash loop counts against health, so the version can turn abnormal
         new_row.health_failures = failures
         new_row.save(update_fields=["health_failures"])
     return new_row, new_item, item is None
+
+
+def _wait_started(version: Version, runtime: Runtime, plan: Plan) -> None:
+    """The activator holds a request anyway: look again at instances the engine has not
+    started yet until they run (the engine's start timeout ends one that never does)."""
+    while waiting := [row for row in plan.rows.values() if instances.pending(row)]:
+        time.sleep(START_POLL_SECONDS)
+        for row in waiting:
+            row, item = instances.start(runtime, version, row.ordinal)
+            plan.rows[row.ordinal], plan.by_name[instances.engine_name(row)] = row, item
+            plan.changed = True
 
 
 def _wait_ready(version, runtime, fresh, by_name) -> bool:
@@ -297,6 +312,8 @@ def _next_look(plan: Plan) -> datetime | None:
     looks = []
     for row in plan.rows.values():
         item = plan.by_name.get(instances.engine_name(row))
+        if instances.pending(row):  # the engine is still starting it
+            looks.append(deploy.look_again(row.created))
         if row.ready or item is None or not item.running:
             continue
         begins = deploy.health_start(plan.version, row)

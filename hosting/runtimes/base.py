@@ -63,6 +63,12 @@ class Observed:
         return self.state == "running"
 
     @property
+    def starting(self) -> bool:
+        """Asked for but not running yet, and not failed either (a pod waiting for a node
+        or its image): whoever asked looks again later instead of waiting for it."""
+        return self.state in {"created", "configured"}
+
+    @property
     def dead(self) -> bool:
         """Stopped for good: it will not come back by itself (no restart policy)."""
         return self.state in {"exited", "dead", "stopped"}
@@ -147,7 +153,10 @@ class Runtime(abc.ABC):
 
     @abc.abstractmethod
     def ensure(self, spec: InstanceSpec) -> Observed:
-        """Create and start the instance unless one of that name exists; return it as is."""
+        """Create and start the instance unless one of that name exists; return it as is.
+        Never waits for the start: an engine that starts asynchronously (Kubernetes)
+        returns it `starting` (id "" while it has none yet) and the caller calls again
+        later; the call that finds the start failed (or timed out) raises RuntimeFailure."""
 
     @abc.abstractmethod
     def observe(self, labels: dict[str, str]) -> list[Observed]:

@@ -2,7 +2,8 @@
 
 Tests register what an image does (`MemoryRuntime.add_image(ref, Behaviour(...))`) and
 can kill instances "from outside" (`kill`), so the orchestration phases run end to end
-without an engine.
+without an engine. A behaviour may start slowly (`pending_looks`), as a Kubernetes pod
+does, so the orchestration's "not started yet" path runs without a cluster.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from hosting.runtimes.base import (
     Observed,
     ProbeResult,
     Runtime,
+    RuntimeFailure,
     Usage,
 )
 
@@ -34,6 +36,11 @@ class Behaviour:
     files: dict[str, bytes] = field(default_factory=dict)
     cpu_cores: float = 0.0
     memory_bytes: int = 1 << 20
+    # A slow start (a pod being scheduled, pulling its image): this many ensure calls
+    # answer "not started yet" before the one that finds it started; then it fails with
+    # `start_failure` if set (a pull error), and is removed, like a pod that cannot start.
+    pending_looks: int = 0
+    start_failure: str = ""
 
 
 @dataclass
@@ -41,6 +48,7 @@ class _Instance:
     spec: InstanceSpec
     observed: Observed
     behaviour: Behaviour
+    pending_looks: int = 0
 
 
 class MemoryRuntime(Runtime):
@@ -74,21 +82,35 @@ class MemoryRuntime(Runtime):
     def ensure(self, spec: InstanceSpec) -> Observed:
         existing = self.instances.get(spec.name)
         if existing and existing.spec.labels == spec.labels:
-            return existing.observed
+            return self._look(existing) if existing.observed.starting else existing.observed
         if existing:  # the local engine's rule: never adopt nor replace another's
             raise NameConflict(f"A container named {spec.name} already exists; left untouched.")
         if spec.image not in self.local:
             raise ImagePullFailed(f"The image {spec.image} is not present.", "not_found")
         behaviour = self.registry[spec.image]
+        observed = Observed(name=spec.name, id=f"mem{next(self._ids)}", state="created",
+                            labels=dict(spec.labels), host_port=next(self._ports),
+                            created_at=datetime.now(UTC))
+        inst = _Instance(spec, observed, behaviour, behaviour.pending_looks)
+        self.instances[spec.name] = inst
+        return self._look(inst, first=True)
+
+    def _look(self, inst: _Instance, first: bool = False) -> Observed:
+        """A start under way: still starting, or now running (or exited, or failed)."""
+        if not first and inst.pending_looks:
+            inst.pending_looks -= 1
+        if inst.pending_looks:
+            return inst.observed
+        behaviour = inst.behaviour
+        if behaviour.start_failure:
+            self.instances.pop(inst.spec.name, None)
+            raise RuntimeFailure(behaviour.start_failure)
         state, code = "running", None
         if behaviour.exit_code is not None or behaviour.oom:
             state, code = "exited", 137 if behaviour.oom else behaviour.exit_code
-        observed = Observed(name=spec.name, id=f"mem{next(self._ids)}", state=state,
-                            labels=dict(spec.labels), host_port=next(self._ports),
-                            exit_code=code, oom_killed=behaviour.oom,
-                            started_at=datetime.now(UTC), created_at=datetime.now(UTC))
-        self.instances[spec.name] = _Instance(spec, observed, behaviour)
-        return observed
+        inst.observed = replace(inst.observed, state=state, exit_code=code, oom_killed=behaviour.oom,
+                                started_at=datetime.now(UTC))
+        return inst.observed
 
     def observe(self, labels: dict[str, str]) -> list[Observed]:
         return [i.observed for i in self.instances.values()

@@ -1,11 +1,16 @@
 """KubernetesRuntime: the Runtime interface on a cluster, one pod per Instance row.
 
 A version is a Deployment whose replica count is the number of instances the platform
-asked for. `ensure(spec)` for ordinal n returns the pod bound to n, or raises replicas
-by one, waits for the new pod and binds it (a label, set with a resourceVersion
-precondition so two workers never bind one pod twice). `remove(name)` makes that pod
-the cheapest to delete (pod-deletion-cost), lowers replicas and deletes it, so the pod
-the platform chose is the one that goes. Waiting uses watches, not sleeps.
+asked for. `ensure(spec)` for ordinal n returns the pod bound to n, or binds a free pod
+of the version to n (a label, set with a resourceVersion precondition so two workers
+never bind one pod twice), or raises replicas by one. It never waits: a pod that is not
+running yet (scheduling, image pull) comes back as a "created" instance and the caller
+looks again later (the deploy re-enqueues itself, the reconcile pass comes round);
+the round that finds the pod failed, or still not running KUBERNETES_START_TIMEOUT_SECONDS
+after it was created (or after the replica was asked for, noted on the Deployment),
+removes it and raises. `remove(name)` makes that pod the cheapest to delete
+(pod-deletion-cost), lowers replicas and deletes it, so the pod the platform chose is
+the one that goes.
 """
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.conf import settings
-from kubernetes import client, config, watch
+from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import stream
 from urllib3.exceptions import HTTPError
@@ -50,7 +55,8 @@ from hosting.runtimes.streams import (
 log = logging.getLogger(__name__)
 LOWEST_COST = "-1000000"
 CONFLICT_RETRIES = 8
-WATCH_SLICE_SECONDS = 5
+# On the Deployment: when a replica was last asked for that no pod answered yet.
+ANNOTATION_ASKED = "hosting.platform/pod-asked-at"
 
 
 def load_api_client() -> client.ApiClient:
@@ -107,25 +113,89 @@ class KubernetesRuntime(Runtime):
 
     # Instances --------------------------------------------------------------------
     def ensure(self, spec: InstanceSpec) -> Observed:
+        """One round, never a wait: the pod bound to the ordinal; else a free pod of the
+        version bound to it; else one replica more. A pod not running yet comes back as
+        state "created" (no pod at all: id ""); the caller looks again later, and a later
+        round fails the start that went wrong or took longer than the start timeout."""
         from hosting.models import Version
 
         version_id, ordinal = specs.version_id_of(spec.labels), specs.ordinal_of(spec.labels)
         version = Version.objects.select_related("service__tenant").get(pk=version_id)
         ns = names.namespace(version.service.tenant_id)
-        bound = self._bound(ns, version_id, ordinal)
-        if bound is not None:
-            return self._remember(bound)
-        self.apply_version(version)
-        pod = self._bind_free_pod(ns, version, ordinal, spec.name)
-        self._remember(pod | {"metadata": {**pod["metadata"], "annotations": {
-            **(pod["metadata"].get("annotations") or {}), status.ANNOTATION_NAME: spec.name}}})
+        live = [p for p in self._pods(ns, names.selector(specs.version_selector(version_id)))
+                if status.is_live(p)]
+        pod = next((p for p in live if _ordinal(p) == str(ordinal)), None)
+        if pod is None:
+            self.apply_version(version)
+            pod = self._bind_free_pod(ns, live, ordinal, spec.name)
+        if pod is None:
+            self._ask_for_pod(ns, version, ordinal, bound=len(live))
+            return Observed(name=spec.name, id="", state="created", labels=dict(spec.labels),
+                            host_port=spec.port, host_ip="")
+        return self._checked(ns, pod, version)
+
+    def _bind_free_pod(self, ns: str, live: list[dict], ordinal: int, name: str) -> dict | None:
+        """The oldest live pod no ordinal holds, now bound to this one (None: no pod free)."""
+        unbound = [p for p in live if _ordinal(p) is None]
+        for pod in sorted(unbound, key=lambda p: p["metadata"].get("creationTimestamp", "")):
+            if self._bind(ns, pod, ordinal, name):
+                self._note_ask(ns, _version_id(pod), None)
+                meta = pod["metadata"]
+                return pod | {"metadata": {**meta, "labels": {
+                    **(meta.get("labels") or {}), specs.LABEL_INSTANCE: str(ordinal)}, "annotations": {
+                    **(meta.get("annotations") or {}), status.ANNOTATION_NAME: name}}}
+        return None
+
+    def _ask_for_pod(self, ns: str, version, ordinal: int, bound: int) -> None:
+        """No pod is free for the ordinal: one replica more than the bound pods (and at
+        least one per ordinal up to this one: ordinals are dense, and the pods of those
+        asked for a moment ago may not exist yet), with the moment noted on the
+        Deployment, so a pod that never appears fails a later round, not a wait. A bind
+        clears the note: the timeout runs from the last ask no pod answered."""
+        deployment = names.deployment(version.pk)
+        path = f"/apis/apps/v1/namespaces/{ns}/deployments/{deployment}"
+        scaled = self._scale(ns, deployment, lambda n: max(n, bound + 1, ordinal + 1))
+        self._raise_replica_failure(ns, deployment)
+        asked = None
+        if not scaled:
+            notes = self.request("GET", path)["metadata"].get("annotations") or {}
+            asked = parse_time(notes.get(ANNOTATION_ASKED))
+        if asked is None:
+            self._note_ask(ns, version.pk, datetime.now(UTC).isoformat())
+        elif _seconds_since(asked) > settings.KUBERNETES_START_TIMEOUT_SECONDS:
+            raise RuntimeFailure(f"No pod of {deployment} appeared within "
+                                 f"{settings.KUBERNETES_START_TIMEOUT_SECONDS} s.")
+
+    def _note_ask(self, ns: str, version_id: int | None, when: str | None) -> None:
+        """Note (or clear, with None) on the Deployment when a pod was last asked for."""
+        if version_id is None:
+            return
+        path = f"/apis/apps/v1/namespaces/{ns}/deployments/{names.deployment(version_id)}"
         try:
-            return self._wait_started(ns, pod["metadata"]["name"], version)
-        except RuntimeFailure:
-            # Like a container that failed to start: nothing stays. By pod name, never by
-            # the platform's name: a newer pod may carry that name already.
+            self.request("PATCH", path, {"metadata": {"annotations": {ANNOTATION_ASKED: when}}},
+                         content_type="application/merge-patch+json")
+        except ApiException as exc:
+            if exc.status != 404:  # released meanwhile: nothing to note on
+                raise
+
+    def _checked(self, ns: str, pod: dict, version) -> Observed:
+        """The bound pod as observed; one that cannot start (its image cannot be pulled,
+        no node takes it) or has not started within the start timeout of its creation
+        ends the start. Like a container that failed to start, nothing stays: removed by
+        pod name, never by the platform's name (a newer pod may carry that name)."""
+        seen = self._remember(pod)
+        if seen.running:
+            return seen
+        failure = status.start_failure(pod, manifests.image(version))
+        created = status.created_at(pod)
+        if failure is None and seen.starting and created is not None \
+                and _seconds_since(created) > settings.KUBERNETES_START_TIMEOUT_SECONDS:
+            failure = RuntimeFailure(f"The pod {pod['metadata']['name']} did not start within "
+                                     f"{settings.KUBERNETES_START_TIMEOUT_SECONDS} s.")
+        if failure is not None:
             self._remove_pod(ns, pod["metadata"]["name"])
-            raise
+            raise failure
+        return seen
 
     def apply_version(self, version) -> None:
         """Namespace objects, pull secret, env secret and the Deployment; each written
@@ -154,40 +224,6 @@ class KubernetesRuntime(Runtime):
         self._apply(manifests.pull_secret(version, auth, datetime.now(UTC).isoformat()))
         self._pull_refreshed[key] = time.monotonic()
 
-    def _bound(self, ns: str, version_id: int, ordinal: int) -> dict | None:
-        selector = names.selector({**specs.version_selector(version_id),
-                                   specs.LABEL_INSTANCE: str(ordinal)})
-        pods = [p for p in self._pods(ns, selector) if status.is_live(p)]
-        return pods[0] if pods else None
-
-    def _bind_free_pod(self, ns: str, version, ordinal: int, name: str) -> dict:
-        selector = names.selector(specs.version_selector(version.pk))
-        deployment = names.deployment(version.pk)
-
-        def free(pods: list[dict]) -> dict | None:
-            live = [p for p in pods if status.is_live(p)]
-            mine = [p for p in live if (p["metadata"].get("labels") or {}).get(
-                specs.LABEL_INSTANCE) == str(ordinal)]
-            if mine:  # a concurrent ensure (activator and worker) bound one meanwhile
-                return mine[0]
-            unbound = [p for p in live if specs.LABEL_INSTANCE not in (p["metadata"].get("labels") or {})]
-            if not unbound:
-                bound = len(live) - len(unbound)
-                self._scale(ns, deployment, lambda n: max(n, bound + 1))
-                self._raise_replica_failure(ns, deployment)
-                return None
-            for pod in sorted(unbound, key=lambda p: p["metadata"].get("creationTimestamp", "")):
-                if self._bind(ns, pod, ordinal, name):
-                    return pod
-            return None
-
-        pod = self._wait(ns, selector, free)
-        if pod is None:
-            failure = self._replica_failure(ns, deployment)
-            raise RuntimeFailure(failure or f"No pod of {deployment} appeared within "
-                                            f"{settings.KUBERNETES_START_TIMEOUT_SECONDS} s.")
-        return pod
-
     def _bind(self, ns: str, pod: dict, ordinal: int, name: str) -> bool:
         meta = pod["metadata"]
         patch = {"metadata": {"resourceVersion": meta["resourceVersion"],
@@ -202,69 +238,25 @@ class KubernetesRuntime(Runtime):
                 return False
             raise
 
-    def _wait_started(self, ns: str, pod_name: str, version) -> Observed:
-        image = manifests.image(version)
-
-        def started(pods: list[dict]) -> Observed | None:
-            pod = next((p for p in pods if p["metadata"]["name"] == pod_name), None)
-            if pod is None:
-                raise RuntimeFailure(f"The pod {pod_name} disappeared while starting.")
-            failure = status.start_failure(pod, image)
-            if failure is not None:
-                raise failure
-            seen = status.observed(pod)
-            return seen if seen.state in {"running", "exited"} else None
-
-        selector = names.selector(specs.version_selector(version.pk))
-        seen = self._wait(ns, selector, started)
-        if seen is None:
-            raise RuntimeFailure(f"The pod {pod_name} did not start within "
-                                 f"{settings.KUBERNETES_START_TIMEOUT_SECONDS} s.")
-        return seen
-
-    def _wait(self, ns: str, selector: str, check: Callable[[list[dict]], object]):
-        """check(pods) after every change of the selected pods until it returns something
-        or the start timeout passes (then None). The watch is the wait: no sleeps."""
-        deadline = time.monotonic() + settings.KUBERNETES_START_TIMEOUT_SECONDS
-        while True:
-            listing = self.request("GET", f"/api/v1/namespaces/{ns}/pods",
-                                   query=[("labelSelector", selector)])
-            result = check(listing.get("items") or [])
-            remaining = deadline - time.monotonic()
-            if result is not None or remaining <= 0:
-                return result
-            self._next_change(ns, selector, listing["metadata"].get("resourceVersion"),
-                              min(remaining, WATCH_SLICE_SECONDS))
-
-    def _next_change(self, ns: str, selector: str, since: str | None, seconds: float) -> None:
-        watcher = watch.Watch()
-        try:
-            for _event in watcher.stream(self.core.list_namespaced_pod, ns, label_selector=selector,
-                                         resource_version=since, timeout_seconds=max(1, math.ceil(seconds)),
-                                         _request_timeout=seconds + 5):
-                break
-        except (ApiException, HTTPError) as exc:  # 410 Gone and friends: just relist
-            log.debug("watch ended: %s", exc)
-        finally:
-            watcher.stop()
-
-    def _scale(self, ns: str, deployment: str, change: Callable[[int], int]) -> int:
+    def _scale(self, ns: str, deployment: str, change: Callable[[int], int]) -> bool:
+        """Replicas changed by `change` (read, change, write under the resourceVersion);
+        whether they changed."""
         path = f"/apis/apps/v1/namespaces/{ns}/deployments/{deployment}/scale"
         for _ in range(CONFLICT_RETRIES):
             try:
                 scale = self.request("GET", path)
             except ApiException as exc:
                 if exc.status == 404:
-                    return 0
+                    return False
                 raise
             current = (scale.get("spec") or {}).get("replicas", 0)
             wanted = change(current)
             if wanted == current:
-                return current
+                return False
             scale["spec"]["replicas"] = wanted
             try:
                 self.request("PUT", path, scale)  # resourceVersion inside: 409 if raced
-                return wanted
+                return True
             except ApiException as exc:
                 if exc.status != 409:
                     raise
@@ -314,7 +306,7 @@ class KubernetesRuntime(Runtime):
         a replacement: the cheapest to delete, one replica less, then deleted."""
         ns, pod_name = pod["metadata"]["namespace"], pod["metadata"]["name"]
         path = f"/api/v1/namespaces/{ns}/pods/{pod_name}"
-        version_id = specs.version_id_of(pod["metadata"].get("labels") or {})
+        version_id = _version_id(pod)
         if status.is_live(pod):
             try:
                 self.request("PATCH", path, {"metadata": {"annotations": {names.DELETION_COST: LOWEST_COST}}},
@@ -486,6 +478,18 @@ def untar(data: bytes, offsets: dict[str, int], cap: int) -> dict[str, FileChunk
     except tarfile.TarError as exc:
         log.warning("reading a log archive failed: %s", exc)
         return {}
+
+
+def _ordinal(pod: dict) -> str | None:
+    return (pod["metadata"].get("labels") or {}).get(specs.LABEL_INSTANCE)
+
+
+def _version_id(pod: dict) -> int | None:
+    return specs.version_id_of(pod["metadata"].get("labels") or {})
+
+
+def _seconds_since(moment: datetime) -> float:
+    return (datetime.now(UTC) - moment).total_seconds()
 
 
 def _version_of(deployment: str) -> int:

@@ -43,6 +43,7 @@ def observed(pod: dict) -> Observed:
         error=error,
         evicted=eviction_message(pod),
         started_at=parse_time(running.get("startedAt")),
+        created_at=created_at(pod),
         finished_at=parse_time(terminated.get("finishedAt")) if state == "exited" else None,
     )
 

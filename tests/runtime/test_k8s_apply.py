@@ -1,34 +1,9 @@
 """The applier writes only what changed, and never resets a Deployment's replicas."""
 import pytest
-from kubernetes.client.exceptions import ApiException
 
 from hosting.runtimes.kubernetes import apply, manifests, names
 from tests.base import make_version
-
-
-class FakeApi(apply.Applier):
-    """An API server reduced to a dict of objects by path, recording every write."""
-
-    def __init__(self):
-        super().__init__(api=None)
-        self.objects: dict[str, dict] = {}
-        self.writes: list[tuple[str, str]] = []
-
-    def request(self, method, path, body=None, query=None, content_type="application/json"):
-        if method == "GET":
-            if path not in self.objects:
-                raise ApiException(status=404)
-            return self.objects[path]
-        self.writes.append((method, path))
-        if method == "POST":
-            path = f"{path}/{body['metadata']['name']}"
-        if method == "DELETE":
-            if path not in self.objects:
-                raise ApiException(status=404)
-            return self.objects.pop(path)
-        stored = {**body, "metadata": {**body["metadata"], "resourceVersion": str(len(self.writes))}}
-        self.objects[path] = stored
-        return stored
+from tests.runtime.fake_cluster import FakeApi
 
 
 @pytest.fixture

@@ -72,6 +72,25 @@ def deploy_now(version_id: int, seconds: float = 120.0) -> None:
         time.sleep(wait)
 
 
+def deploy_until(version_id: int, phase: str, seconds: float = 120.0) -> None:
+    """The worker's part of a deploy, one message at a time when each is due, until the
+    deploy records `phase` (as the step that got there returns): every step must answer
+    "look again", never finish nor fail."""
+    from django.utils import timezone
+
+    from hosting.models import Version
+    from hosting.orchestration import deploy
+
+    def step() -> bool:
+        version = Version.objects.get(pk=version_id)
+        if version.next_check_at and version.next_check_at > timezone.now():
+            return False  # its next message is not due yet
+        assert deploy.deploy(version_id) is not None, Version.objects.get(pk=version_id).latest_error()
+        return Version.objects.get(pk=version_id).deploy_phase == phase
+
+    wait_for(step, seconds=seconds, every=0.05, what=f"the deploy of version {version_id} reaching {phase}")
+
+
 @contextmanager
 def tcp_listener(address: str):
     """A TCP port on `address` (port chosen by the kernel) that accepts and closes every

@@ -1,8 +1,12 @@
-"""Pods for the cluster tests: built as plain dicts, waited on through the API."""
+"""Pods for the cluster tests: built as plain dicts, waited on through the API; the
+platform on the kubernetes backend."""
 import urllib.request
+import uuid
 
 import pytest
 
+from hosting.runtimes import specs
+from hosting.runtimes.kubernetes import names
 from tests.base import wait_for
 
 HTTPD_PORT = 8080
@@ -48,6 +52,13 @@ def waiting(cluster, namespace: str, name: str) -> dict:
     return {}
 
 
+def pods_of(cluster, version) -> list[dict]:
+    """The pods of a version the platform deployed, as the API shows them."""
+    selector = names.selector(specs.version_selector(version.pk))
+    namespace = names.namespace(version.service.tenant_id)
+    return cluster.get("pods", "-n", namespace, "-l", selector)["items"]
+
+
 def http_get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.read().decode()
@@ -57,3 +68,16 @@ def http_get(url: str) -> str:
 def httpd_image(k8s_cluster, registry_images) -> str:
     """The httpd test image, present on the node (pods use it with pullPolicy Never)."""
     return k8s_cluster.import_image(registry_images["httpd"])
+
+
+@pytest.fixture
+def k8s_platform(world, registry_server, task_sends, k8s_cluster, settings):
+    """The platform on the kubernetes backend, its namespaces under a prefix of its own."""
+    settings.HEALTH_CHECK_TIMEOUT_SECONDS = 0.5
+    k8s_cluster.trust_registry(registry_server.host)
+    prefix = f"tn{uuid.uuid4().hex[:8]}"
+    settings.RUNTIME_BACKEND, settings.RUNTIME_NAMESPACE = "kubernetes", prefix
+    settings.KUBECONFIG = str(k8s_cluster.kubeconfig)
+    yield k8s_cluster
+    k8s_cluster.kubectl("delete", "namespace", "-l", f"hosting.namespace={prefix}",
+                        "--wait=false", check=False)

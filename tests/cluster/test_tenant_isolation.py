@@ -5,7 +5,6 @@ router) and the platform's own namespace still reach every tenant's pods. Their 
 run in a user namespace of their own (uid 0 inside is an unprivileged uid on the node)
 and under the kubelet's pids limit."""
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
@@ -14,10 +13,9 @@ from hosting.domain.tenants import create_tenant
 from hosting.domain.versions import delete_version
 from hosting.models import Version
 from hosting.orchestration import deploy, reconcile
-from hosting.runtimes import specs
-from hosting.runtimes.kubernetes import manifests, names
+from hosting.runtimes.kubernetes import manifests
 from tests.base import deploy_now, make_service, make_version, tcp_listener, wait_for
-from tests.cluster.conftest import HTTPD_PORT, httpd_pod, ready_pod, waiting
+from tests.cluster.conftest import HTTPD_PORT, httpd_pod, pods_of, ready_pod, waiting
 from tests.runtime.conftest import new_version
 
 pytestmark = pytest.mark.cluster
@@ -25,19 +23,6 @@ NODE_IP = "10.244.0.1"  # scripts/cluster/common.sh
 FULL_CAPS = 0x1FFFFFFFFFF  # every capability this kernel knows (CAP_LAST_CAP 40)
 POD_PIDS_LIMIT = 256  # scripts/cluster/common.sh, the kubelet's podPidsLimit
 IDS_PER_POD = 65536  # the kubelet's default; never the first range (the host's own users)
-
-
-@pytest.fixture
-def k8s_platform(world, registry_server, task_sends, k8s_cluster, settings):
-    """The platform on the kubernetes backend, its namespaces under a prefix of its own."""
-    settings.HEALTH_CHECK_TIMEOUT_SECONDS = 0.5
-    k8s_cluster.trust_registry(registry_server.host)
-    prefix = f"tn{uuid.uuid4().hex[:8]}"
-    settings.RUNTIME_BACKEND, settings.RUNTIME_NAMESPACE = "kubernetes", prefix
-    settings.KUBECONFIG = str(k8s_cluster.kubeconfig)
-    yield k8s_cluster
-    k8s_cluster.kubectl("delete", "namespace", "-l", f"hosting.namespace={prefix}",
-                        "--wait=false", check=False)
 
 
 @pytest.fixture
@@ -58,12 +43,6 @@ def deploy_tenant(push_test_image, slug: str, service: str, replicas: int = 1) -
     version = Version.objects.get(pk=version.pk)
     assert version.status == "normal", version.latest_error()
     return version
-
-
-def pods_of(cluster, version: Version) -> list[dict]:
-    selector = names.selector(specs.version_selector(version.pk))
-    namespace = names.namespace(version.service.tenant_id)
-    return cluster.get("pods", "-n", namespace, "-l", selector)["items"]
 
 
 def reaches(cluster, pod: dict, targets: list[tuple[str, int]]) -> dict[tuple[str, int], bool]:

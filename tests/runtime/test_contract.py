@@ -19,7 +19,7 @@ from hosting.domain.versions import delete_version
 from hosting.models import Version
 from hosting.orchestration import deploy, logs, observe, reconcile
 from hosting.runtimes import specs
-from tests.base import deploy_now, wait_for
+from tests.base import deploy_now, deploy_until, wait_for
 from tests.runtime.conftest import new_version
 
 pytestmark = pytest.mark.integration
@@ -183,9 +183,9 @@ def test_a_version_deleted_while_it_deploys_ends_deleted_with_nothing_left(backe
                                                                            task_sends):
     push_test_image(REPO, "v1", image="httpd")
     version = new_version(svc, initial_delay_seconds=60)  # the deploy waits out the delay
-    later = deploy.deploy(version.pk)  # resolve, pull, start: "look again" after the delay
-    assert later is not None, Version.objects.get(pk=version.pk).latest_error()
-    assert Version.objects.get(pk=version.pk).deploy_phase == "wait_initial_delay"
+    # resolve, pull, start (Kubernetes: looked at again until the pod runs), then "look
+    # again" after the delay
+    deploy_until(version.pk, "wait_initial_delay")
     wait_for(lambda: backend.instances(version), seconds=120, what="the started instance")
     delete_version(Version.objects.get(pk=version.pk))
     assert ("delete_version", (version.pk,)) in task_sends

@@ -5,6 +5,8 @@ what the engine reports, and the Kubernetes backend turns the same spec into a p
 """
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 
 from hosting import sealed
@@ -19,6 +21,7 @@ LABEL_VERSION = "hosting.version"
 LABEL_VERSION_NAME = "hosting.version-name"
 LABEL_INSTANCE = "hosting.instance"
 LABEL_TENANT_ID = "hosting.tenant-id"
+_NAME_IDS = re.compile(r"(?:^|-)h-t(\d+)-v(\d+)-(\d+)$")  # Instance.name_for, at the end
 
 
 def namespace() -> str:
@@ -29,6 +32,12 @@ def container_name(instance_name: str) -> str:
     """The engine's name: Instance.name, prefixed outside the default namespace."""
     ns = namespace()
     return instance_name if ns == "hosting" else f"{ns}-{instance_name}"
+
+
+def ids_of_name(name: str) -> tuple[int, int, int] | None:
+    """(tenant id, version id, ordinal) of an engine name container_name() made."""
+    match = _NAME_IDS.search(name)
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None
 
 
 def network_name(tenant_id: int) -> str:

@@ -152,3 +152,24 @@ def test_a_bound_running_pod_is_returned_without_any_write(k8s, cluster, version
     writes = len(cluster.writes)
     assert k8s.ensure(spec).running
     assert len(cluster.writes) == writes
+
+
+def test_removing_an_instance_whose_pod_never_came_takes_its_replica_back(k8s, cluster, version):
+    k8s.ensure(specs.instance_spec(version, 0))
+    add_pod(cluster, version, status=RUNNING)
+    assert k8s.ensure(specs.instance_spec(version, 0)).running
+    waiting = specs.instance_spec(version, 1)
+    assert k8s.ensure(waiting).starting and deployment(cluster, version)["spec"]["replicas"] == 2
+    k8s.remove(waiting.name)  # scaled down (or the deploy failed) before its pod came
+    assert deployment(cluster, version)["spec"]["replicas"] == 1
+    k8s.remove(waiting.name)  # never below the pods bound to an instance
+    assert deployment(cluster, version)["spec"]["replicas"] == 1
+    assert [p["metadata"]["labels"][specs.LABEL_INSTANCE] for p in cluster.pods()] == ["0"]
+
+
+def test_engine_names_give_back_their_ids(version, settings):
+    name = specs.instance_spec(version, 3).name
+    assert specs.ids_of_name(name) == (version.tenant_id, version.pk, 3)
+    settings.RUNTIME_NAMESPACE = "tk-h-t9-v9-9"  # a prefix that looks like a name
+    assert specs.ids_of_name(specs.instance_spec(version, 0).name) == (version.tenant_id, version.pk, 0)
+    assert specs.ids_of_name("someone-elses-container") is None

@@ -290,7 +290,23 @@ class KubernetesRuntime(Runtime):
         pod = self._pod(name)
         if pod is not None:
             self._delete_pod(pod)
+        else:
+            self._take_back_ask(name)
         self._where.pop(name, None)
+
+    def _take_back_ask(self, name: str) -> None:
+        """No pod carries the name: it may have asked for a replica that no pod answered
+        yet (removed while starting). Take one replica back, or the Deployment keeps a pod
+        nobody binds; never below the bound pods (an ask taken back by mistake is asked
+        again by its ordinal's next ensure)."""
+        ids = specs.ids_of_name(name)
+        if ids is None:
+            return
+        tenant_id, version_id, _ordinal = ids
+        ns = names.namespace(tenant_id)
+        selector = names.selector(specs.version_selector(version_id)) + f",{specs.LABEL_INSTANCE}"
+        bound = sum(1 for p in self._pods(ns, selector) if status.is_live(p))
+        self._scale(ns, names.deployment(version_id), lambda n: max(bound, n - 1))
 
     def _remove_pod(self, ns: str, pod_name: str) -> None:
         try:

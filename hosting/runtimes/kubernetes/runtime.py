@@ -131,7 +131,7 @@ class KubernetesRuntime(Runtime):
         if pod is None:
             self._ask_for_pod(ns, version, ordinal, bound=len(live))
             return Observed(name=spec.name, id="", state="created", labels=dict(spec.labels),
-                            host_port=spec.port, host_ip="")
+                            host_ip="")
         return self._checked(ns, pod, version)
 
     def _bind_free_pod(self, ns: str, live: list[dict], ordinal: int, name: str) -> dict | None:

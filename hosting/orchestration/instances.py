@@ -57,8 +57,9 @@ def start(runtime: Runtime, version: Version, ordinal: int) -> tuple[Instance, O
 
 def _pending(instance: Instance, observed: Observed, began: float, waited: bool) -> None:
     """Not running yet: the row waits, and remembers when its start began (the first
-    call), so the start's create and start phases count from there."""
-    if not waited:
+    call), so the start's create and start phases count from there. A row that waited for
+    another pod (removed when its start failed) begins a new start."""
+    if not waited or instance.container_id not in {"", observed.id}:
         _reset(instance)
         instance.created = datetime.fromtimestamp(began, UTC)
     instance.container_id = observed.id

@@ -42,6 +42,7 @@ class FakeCluster(FakeApi):
     def __init__(self):
         super().__init__()
         self.replica_sets: list[dict] = []
+        self.status_updates = 0  # pod patches that find the kubelet updated the pod first
         self._uids = itertools.count(1)
 
     def request(self, method, path, body=None, query=None, content_type="application/json"):
@@ -86,6 +87,9 @@ class FakeCluster(FakeApi):
         current = self.objects.get(path)
         if current is None:
             raise ApiException(status=404)
+        if current.get("kind") == "Pod" and self.status_updates:
+            self.status_updates -= 1
+            current["metadata"]["resourceVersion"] += "-kubelet"
         wanted = body["metadata"].get("resourceVersion")
         if wanted is not None and wanted != current["metadata"].get("resourceVersion"):
             raise ApiException(status=409)

@@ -89,6 +89,33 @@ def test_a_pending_pod_is_bound_and_reported_starting_until_it_runs(k8s, cluster
     assert seen.started_at == datetime(2026, 11, 30, 10, 0, 5, tzinfo=UTC)
 
 
+def test_a_bind_that_races_the_kubelets_status_update_binds_on_a_fresh_read(k8s, cluster, version):
+    spec = specs.instance_spec(version, 0)
+    k8s.ensure(spec)
+    pod = add_pod(cluster, version)
+    cluster.status_updates = 2  # the pod's status changed between the listing and the bind
+    seen = k8s.ensure(spec)
+    assert seen.starting and seen.id == pod["metadata"]["uid"]
+    assert deployment(cluster, version)["spec"]["replicas"] == 1  # no replica too many
+
+
+def test_a_pod_another_ordinal_bound_first_is_left_to_it(k8s, cluster, version):
+    k8s.ensure(specs.instance_spec(version, 0))
+    pod = add_pod(cluster, version)
+    listed = cluster.pods
+
+    def bound_meanwhile(selector=""):  # ordinal 1's ensure (another worker) binds it first
+        found = listed(selector)
+        stored = cluster.objects[f"/api/v1/namespaces/{namespace(version)}/pods/{pod['metadata']['name']}"]
+        stored["metadata"]["labels"][specs.LABEL_INSTANCE] = "1"
+        stored["metadata"]["resourceVersion"] += "-bound"
+        return found
+
+    cluster.pods = bound_meanwhile
+    assert k8s.ensure(specs.instance_spec(version, 0)).id == ""  # not yet: asks for its own
+    assert deployment(cluster, version)["spec"]["replicas"] == 2
+
+
 def test_an_image_pull_error_ends_the_start_and_removes_the_pod(k8s, cluster, version):
     spec = specs.instance_spec(version, 0)
     k8s.ensure(spec)

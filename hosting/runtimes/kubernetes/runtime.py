@@ -128,7 +128,7 @@ class KubernetesRuntime(Runtime):
         if pod is None:
             self.apply_version(version)
             pod = self._bind_free_pod(ns, live, ordinal, spec.name)
-        if pod is None:
+        if pod is None:  # every live pod is bound now (a failed bind: another took it)
             self._ask_for_pod(ns, version, ordinal, bound=len(live))
             return Observed(name=spec.name, id="", state="created", labels=dict(spec.labels),
                             host_ip="")
@@ -138,12 +138,10 @@ class KubernetesRuntime(Runtime):
         """The oldest live pod no ordinal holds, now bound to this one (None: no pod free)."""
         unbound = [p for p in live if _ordinal(p) is None]
         for pod in sorted(unbound, key=lambda p: p["metadata"].get("creationTimestamp", "")):
-            if self._bind(ns, pod, ordinal, name):
-                self._note_ask(ns, _version_id(pod), None)
-                meta = pod["metadata"]
-                return pod | {"metadata": {**meta, "labels": {
-                    **(meta.get("labels") or {}), specs.LABEL_INSTANCE: str(ordinal)}, "annotations": {
-                    **(meta.get("annotations") or {}), status.ANNOTATION_NAME: name}}}
+            bound = self._bind(ns, pod, ordinal, name)
+            if bound is not None:
+                self._note_ask(ns, _version_id(bound), None)
+                return bound
         return None
 
     def _ask_for_pod(self, ns: str, version, ordinal: int, bound: int) -> None:
@@ -224,19 +222,25 @@ class KubernetesRuntime(Runtime):
         self._apply(manifests.pull_secret(version, auth, datetime.now(UTC).isoformat()))
         self._pull_refreshed[key] = time.monotonic()
 
-    def _bind(self, ns: str, pod: dict, ordinal: int, name: str) -> bool:
-        meta = pod["metadata"]
-        patch = {"metadata": {"resourceVersion": meta["resourceVersion"],
-                              "labels": {specs.LABEL_INSTANCE: str(ordinal)},
-                              "annotations": {status.ANNOTATION_NAME: name}}}
-        try:
-            self.request("PATCH", f"/api/v1/namespaces/{ns}/pods/{meta['name']}", patch,
-                         content_type="application/merge-patch+json")
-            return True
-        except ApiException as exc:
-            if exc.status in (404, 409):  # gone, or bound by a concurrent run
-                return False
-            raise
+    def _bind(self, ns: str, pod: dict, ordinal: int, name: str) -> dict | None:
+        """The pod, now bound to the ordinal; None when it is gone or another ordinal
+        took it first. The resourceVersion precondition keeps two binders off one pod;
+        a conflict that was only the kubelet updating a pending pod's status is tried
+        again on a fresh read (else the caller would ask for one replica too many)."""
+        path = f"/api/v1/namespaces/{ns}/pods/{pod['metadata']['name']}"
+        for _ in range(CONFLICT_RETRIES):
+            patch = {"metadata": {"resourceVersion": pod["metadata"]["resourceVersion"],
+                                  "labels": {specs.LABEL_INSTANCE: str(ordinal)},
+                                  "annotations": {status.ANNOTATION_NAME: name}}}
+            try:
+                return self.request("PATCH", path, patch, content_type="application/merge-patch+json")
+            except ApiException as exc:
+                if exc.status not in (404, 409):
+                    raise
+            pod = self.applier.get(path)
+            if pod is None or not status.is_live(pod) or _ordinal(pod) is not None:
+                return None
+        return None
 
     def _scale(self, ns: str, deployment: str, change: Callable[[int], int]) -> bool:
         """Replicas changed by `change` (read, change, write under the resourceVersion);

@@ -10,6 +10,7 @@ import threading
 from contextlib import contextmanager
 
 import pytest
+from django.utils import timezone
 
 from hosting.models import Version
 from hosting.orchestration import deploy
@@ -73,7 +74,7 @@ def test_the_deploy_step_returns_while_the_pod_is_pending_and_the_start_timeout_
 
         def step_returned_while_pending():
             row = Version.objects.get(pk=version.pk)
-            if row.next_check_at is None or row.next_check_at <= deploy.timezone.now():
+            if row.next_check_at is None or row.next_check_at <= timezone.now():
                 later = deploy.deploy(version.pk)  # the message it scheduled for itself
                 assert later is not None, Version.objects.get(pk=version.pk).latest_error()
             pod = pending_pod(k8s_platform, version)  # after the step returned
@@ -89,6 +90,8 @@ def test_the_deploy_step_returns_while_the_pod_is_pending_and_the_start_timeout_
         assert (instance.status, instance.ready, instance.started) == ("pending", False, None)
         # The steps go on (a message each, none waits) until the pod has been Pending
         # for the start timeout: then the deploy fails, with the same words as before.
+        wait_for(lambda: Version.objects.get(pk=version.pk).next_check_at <= timezone.now(),
+                 seconds=30, what="the deploy's next message due")
         deploy_now(version.pk, seconds=START_TIMEOUT + 120)
     version = Version.objects.get(pk=version.pk)
     assert version.status == "deploy_failed"

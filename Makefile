@@ -46,7 +46,7 @@ test-install: system deps cluster
 	$(PY) -m pytest -q -m compose tests/packaging/test_compose.py $(PYTEST_ARGS)
 	$(PY) -m pytest -q -m incluster tests/packaging/test_incluster.py $(PYTEST_ARGS)
 
-bench: system deps
+bench: system deps services
 	$(PY) -m bench
 
 lint: deps

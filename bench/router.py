@@ -131,7 +131,8 @@ def _throughput(env, router) -> list[tuple[str, float, str, float | None]]:
 
     version = _deployed(env["service"], min_replicas=1, traffic_policy="open_full")
     router_module.sync()
-    direct = f"http://127.0.0.1:{version.instances.get().host_port}/"
+    instance = version.instances.get()
+    direct = f"http://{instance.host_ip}:{instance.host_port}/"
     routed = f"http://127.0.0.1:{router['port']}/"
     host = version.service.host
     _wrk(routed, host, 4, 1)  # warm-up

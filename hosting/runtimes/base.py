@@ -24,8 +24,6 @@ class InstanceSpec:
     port: int  # the port the app listens on inside the instance
     nano_cpus: int
     mem_limit: int  # bytes; swap is forbidden (memswap = mem)
-    host_ip: str = "127.0.0.1"
-    host_port: int | None = None  # None: the engine picks a free ephemeral port
     # Isolation (hosting.domain.hardening builds these; every backend applies them).
     tenant_id: int | None = None
     network: str | None = None  # the tenant's own network; None: the engine's default
@@ -47,8 +45,8 @@ class Observed:
     state: str  # created, running, exited, paused, ...
     labels: dict[str, str] = field(default_factory=dict)
     host_port: int | None = None
-    # Where host_port is reached from the platform's host: loopback for a published
-    # container port, the pod IP on Kubernetes (the node bridge routes it).
+    # Where host_port is reached from the platform's host: the container's address on
+    # its bridge network, the pod IP on Kubernetes (the node routes both); "": none yet.
     host_ip: str = "127.0.0.1"
     exit_code: int | None = None
     oom_killed: bool = False

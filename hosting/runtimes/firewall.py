@@ -3,7 +3,7 @@
 Podman's bridge networks forward to each other and to the host freely, so each tenant
 network gets a chain of its own, jumped to from INPUT and FORWARD for packets whose
 source is the tenant's subnet. The chain lets through replies (the router and the health
-checks connect *into* containers through published ports), traffic inside the tenant's
+checks connect *into* containers, at their own addresses), traffic inside the tenant's
 own subnet and DNS to its gateway, and rejects the host itself (web, registry, Redis,
 PostgreSQL, the Podman socket's HTTP twins), other tenants and every private, link-local
 and shared range; the internet stays reachable unless settings.TENANT_EGRESS is off.

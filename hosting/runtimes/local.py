@@ -122,7 +122,7 @@ class LocalRuntime(Runtime):
     def ensure(self, spec: InstanceSpec) -> Observed:
         existing = self._container(spec.name)
         if existing is not None:
-            observed = _owned(self._observed(existing), spec)  # another's: NameConflict
+            observed = _owned(self._observed(existing, spec.port), spec)  # another's: NameConflict
             if existing.status in NEVER_STARTED:
                 # Created by a call the engine never finished (its API service was
                 # killed between create and start): start it now.
@@ -154,13 +154,16 @@ class LocalRuntime(Runtime):
             raise RuntimeFailure(f"The container {spec.name} could not start: "
                                  f"{exc.explanation or exc}") from exc
         container.reload()
-        return self._observed(container)
+        return self._observed(container, spec.port)
 
     def _create(self, spec: InstanceSpec, network: str | None):
         """Create (not start) the hardened container: no capabilities beyond the spec's,
         no new privileges, bounded pids, remapped uids, the tenant's network only."""
+        # Nothing is published on the host: the router and the health checks reach the
+        # app at the container's own address (_reach). An engine-picked host port is a
+        # random free ephemeral port, and a port only DNAT'ed for another container looks
+        # free, so two containers could share one and take each other's traffic.
         host_config = self.client.api.create_host_config(
-            port_bindings={f"{spec.port}/tcp": (spec.host_ip, spec.host_port)},
             nano_cpus=spec.nano_cpus, mem_limit=spec.mem_limit, memswap_limit=spec.mem_limit,
             cap_drop=["ALL"], cap_add=list(spec.cap_add) or None,
             security_opt=["no-new-privileges"], pids_limit=spec.pids_limit,
@@ -350,9 +353,9 @@ class LocalRuntime(Runtime):
         return Usage(cpu_cores=max(cores, 0.0), memory_bytes=max(mem, 0))
 
     def probe(self, observed: Observed, port: int, timeout: float) -> ProbeResult:
-        if observed.host_port is None:
+        if not observed.host_ip:  # not running: no address on its network
             return ProbeResult(False, "no_port")
-        return http_get("127.0.0.1", observed.host_port, timeout)
+        return http_get(observed.host_ip, observed.host_port or port, timeout)
 
     def listening_ports(self, name: str) -> list[int] | None:
         """Read /proc/<pid>/net/tcp from the host when we can (no binary needed in the
@@ -394,16 +397,19 @@ class LocalRuntime(Runtime):
                 log.warning("removing %s failed: %s", container.name, exc)
 
     @staticmethod
-    def _observed(container) -> Observed:
+    def _observed(container, port: int | None = None) -> Observed:
+        """`port`: the app's port when the caller knows it (the spec's)."""
         attrs = container.attrs
         state = attrs.get("State") or {}
         config = attrs.get("Config") or {}
+        host_ip, host_port = _reach(attrs, port)
         return Observed(
             name=(attrs.get("Name") or container.name or "").lstrip("/"),
             id=attrs.get("Id", ""),
             state=state.get("Status", "unknown"),
             labels=config.get("Labels") or {},
-            host_port=_host_port(attrs),
+            host_ip=host_ip,
+            host_port=host_port,
             exit_code=state.get("ExitCode") if state.get("Status") != "running" else None,
             oom_killed=bool(state.get("OOMKilled")),
             error=state.get("Error") or "",
@@ -416,9 +422,10 @@ class LocalRuntime(Runtime):
     def _observed_sparse(attrs: dict) -> Observed:
         names = attrs.get("Names") or [""]
         ports = [p.get("PublicPort") for p in attrs.get("Ports") or [] if p.get("PublicPort")]
+        host_ip, host_port = ("127.0.0.1", int(ports[0])) if ports else (_container_ip(attrs), None)
         return Observed(name=names[0].lstrip("/"), id=attrs.get("Id", ""),
                         state=attrs.get("State", "unknown"), labels=attrs.get("Labels") or {},
-                        host_port=int(ports[0]) if ports else None)
+                        host_ip=host_ip, host_port=host_port)
 
 
 def userns_size(user: str) -> int:
@@ -470,6 +477,22 @@ def _fence(network) -> firewall.Fence:
     if not config.get("Subnet") or not config.get("Gateway"):
         raise RuntimeFailure(f"The network {network.name} has no subnet to fence.")
     return firewall.Fence(network.name, config["Subnet"], config["Gateway"])
+
+
+def _reach(attrs: dict, port: int | None) -> tuple[str, int | None]:
+    """(address, port) the platform's host reaches the app at: the container's address
+    on its bridge network and the app's port (None when unknown: a probe is given it).
+    A container made before nothing was published keeps its loopback host port."""
+    published = _host_port(attrs)
+    if published is not None:
+        return "127.0.0.1", published
+    return _container_ip(attrs), port
+
+
+def _container_ip(attrs: dict) -> str:
+    """Its address on its network (one network per container); "" when not running."""
+    networks = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
+    return next((n["IPAddress"] for n in networks.values() if n and n.get("IPAddress")), "")
 
 
 def _host_port(attrs: dict) -> int | None:

@@ -135,5 +135,5 @@ def test_a_tenant_deploys_from_the_console_on_the_real_platform(
     # the worker's reconcile passes.
     expect(page.locator("#logs pre.log")).to_contain_text("response:200", timeout=DEPLOY_TIMEOUT_MS)
     screenshot(page, "version-zh")
-    wait_for(lambda: fetch(f"http://127.0.0.1:{first.instances.get().host_port}/"),
+    wait_for(lambda: fetch("http://{0.host_ip}:{0.host_port}/".format(first.instances.get())),
              what="the first version to keep serving")

@@ -26,8 +26,9 @@ def labelled(podman, version) -> list:
     return podman.containers.list(all=True, filters=version_filter(version))
 
 
-def get(port: int) -> str:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+def get(instance) -> str:
+    """The app's page at the instance's address (its container's, on its network)."""
+    with urllib.request.urlopen(f"http://{instance.host_ip}:{instance.host_port}/", timeout=5) as response:
         return response.read().decode()
 
 
@@ -42,7 +43,7 @@ def test_suspend_removes_the_container_and_recharge_brings_a_working_one_back(
     assert version.status == "normal", version.latest_error()
     set_traffic(world["svc"], {version.pk: 100})
     (before,) = labelled(podman, version)
-    assert "hosting testimage httpd ok" in get(version.instances.get().host_port)
+    assert "hosting testimage httpd ok" in get(version.instances.get())
 
     with django_capture_on_commit_callbacks(execute=True):
         assert billing.suspend_for_arrears(world["alpha"]) == 1
@@ -72,4 +73,4 @@ def test_suspend_removes_the_container_and_recharge_brings_a_working_one_back(
     assert after.status == "running"
     instance = version.instances.get()
     assert instance.ready
-    assert "hosting testimage httpd ok" in wait_for(lambda: get(instance.host_port))
+    assert "hosting testimage httpd ok" in wait_for(lambda: get(instance))

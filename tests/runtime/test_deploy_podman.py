@@ -38,8 +38,8 @@ def deployed(svc, **config) -> Version:
     return Version.objects.get(pk=version.pk)
 
 
-def get(port: int, path: str = "/") -> str:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+def get(instance, path: str = "/") -> str:
+    with urllib.request.urlopen(f"http://{instance.host_ip}:{instance.host_port}{path}", timeout=5) as response:
         return response.read().decode()
 
 
@@ -50,8 +50,8 @@ def test_a_healthy_image_reaches_normal_with_env_and_limits(platform, podman, pu
     assert version.image_digest.startswith("sha256:")
     instance = version.instances.get()
     assert instance.ready
-    assert "hosting testimage httpd ok" in get(instance.host_port)
-    assert "message=hi there" in get(instance.host_port, "/cgi-bin/env")
+    assert "hosting testimage httpd ok" in get(instance)
+    assert "message=hi there" in get(instance, "/cgi-bin/env")
     (container,) = labelled(podman, version)
     attrs = container.attrs
     assert "MESSAGE=hi there" in attrs["Config"]["Env"]
@@ -111,7 +111,7 @@ def test_a_container_killed_from_outside_is_replaced(platform, podman, push_test
     assert replacement.id != container.id and replacement.status == "running"
     instance = version.instances.get()
     assert instance.container_id == replacement.id and instance.ready
-    assert "hosting testimage httpd ok" in get(instance.host_port)
+    assert "hosting testimage httpd ok" in get(instance)
 
 
 def test_a_version_deleted_mid_deploy_leaves_no_container(platform, podman, push_test_image):
@@ -172,9 +172,9 @@ def test_hyphenated_tenant_and_service_pairs_deploy_side_by_side(platform, podma
     (first,), (second,) = labelled(podman, one), labelled(podman, other)
     assert first.name != second.name
     assert set(first.attrs["NetworkSettings"]["Networks"]) != set(second.attrs["NetworkSettings"]["Networks"])
-    assert "message=acme\n" in get(one.instances.get().host_port, "/cgi-bin/env")
-    assert "message=acme-corp" in get(other.instances.get().host_port, "/cgi-bin/env")
+    assert "message=acme\n" in get(one.instances.get(), "/cgi-bin/env")
+    assert "message=acme-corp" in get(other.instances.get(), "/cgi-bin/env")
     delete_version(one)
     deploy.remove(one.pk)
     assert labelled(podman, one) == [] and len(labelled(podman, other)) == 1
-    assert "message=acme-corp" in get(other.instances.get().host_port, "/cgi-bin/env")
+    assert "message=acme-corp" in get(other.instances.get(), "/cgi-bin/env")

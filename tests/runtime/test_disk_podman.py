@@ -38,7 +38,7 @@ def test_writing_past_the_tmpfs_cap_fails_with_enospc_and_the_root_is_read_only(
     code, out = sh(runtime, observed.name, "echo x > /bin/outside")
     assert code != 0 and "Read-only file system" in out, out
     # A tmpfs over a directory of the image keeps its files (Podman copies them up).
-    assert wait_for(lambda: _get(observed.host_port), what="the app serving /www")
+    assert wait_for(lambda: _get(observed), what="the app serving /www")
     assert sh(runtime, observed.name, "echo ok > /www/written && cat /www/written") == (0, "ok\n")
 
 

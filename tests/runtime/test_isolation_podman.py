@@ -48,7 +48,7 @@ def test_a_tenant_container_runs_without_privileges(runtime, podman_engine, test
     assert inside == 0 and outside >= 65536  # uid 0 inside is nobody's uid outside
     host = runtime.client.containers.get(observed.name).attrs["HostConfig"]
     assert host["PidsLimit"] == 256 and not host["Privileged"]
-    assert wait_for(lambda: _get(observed.host_port))  # the test image still serves
+    assert wait_for(lambda: _get(observed))  # the test image still serves
 
 
 def test_an_auto_user_namespace_is_sized_by_the_platform_in_one_piece(runtime, podman_engine,
@@ -108,7 +108,7 @@ def test_tenants_cannot_reach_each_other_nor_the_host_but_the_router_reaches_bot
     assert not _reaches(runtime, b1.name, a2_ip, 8080)
     assert not _reaches(runtime, a1.name, gateway, host_listener)  # the host: no
     assert not _reaches(runtime, a1.name, gateway, 6379)  # Redis on the host: no
-    assert _get(a2.host_port) and _get(b1.host_port)  # the router (on the host) reaches both
+    assert _get(a2) and _get(b1)  # the router (on the host) reaches both
 
 
 def test_removing_a_tenant_removes_its_network_and_chain(runtime, podman_engine, test_images):
@@ -129,9 +129,9 @@ def _chain_exists(chain: str) -> bool:
     return subprocess.run(["iptables", "-w", "-S", chain], capture_output=True).returncode == 0
 
 
-def _get(port: int) -> bool:
+def _get(instance) -> bool:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+        with urllib.request.urlopen(f"http://{instance.host_ip}:{instance.host_port}/", timeout=5) as response:
             return response.status == 200
     except OSError:
         return False

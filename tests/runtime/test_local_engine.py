@@ -27,7 +27,7 @@ def runtime(podman, podman_engine):
     return LocalRuntime(podman_engine.docker_host)
 
 
-def test_it_runs_an_instance_with_env_limits_labels_on_loopback(runtime, podman, podman_engine,
+def test_it_runs_an_instance_with_env_limits_labels_unpublished(runtime, podman, podman_engine,
                                                                test_images):
     spec = spec_for(test_images["httpd"], "env", podman_engine.namespace)
     observed = runtime.ensure(spec)
@@ -39,9 +39,12 @@ def test_it_runs_an_instance_with_env_limits_labels_on_loopback(runtime, podman,
     assert attrs["HostConfig"]["Memory"] == 256 * 2**20
     assert attrs["HostConfig"]["MemorySwap"] == 256 * 2**20
     assert attrs["Config"]["Labels"]["hosting.namespace"] == podman_engine.namespace
-    binding = attrs["NetworkSettings"]["Ports"]["8080/tcp"][0]
-    assert binding["HostIp"] == "127.0.0.1"
-    body = wait_for(lambda: _get(f"http://127.0.0.1:{observed.host_port}/cgi-bin/env"))
+    # Nothing published on the host: the app is reached at the container's own address.
+    assert not any(attrs["NetworkSettings"]["Ports"].values())
+    [network] = attrs["NetworkSettings"]["Networks"].values()
+    assert observed.host_ip == network["IPAddress"]
+    assert observed.host_port == 8080
+    body = wait_for(lambda: _get(f"http://{observed.host_ip}:8080/cgi-bin/env"))
     assert "message=héllo wörld" in body
     assert runtime.ensure(spec).id == observed.id  # idempotent
 
@@ -54,7 +57,7 @@ def test_it_starts_the_container_an_interrupted_call_left_created(runtime, podma
                              ports={"8080/tcp": ("127.0.0.1", None)})
     observed = runtime.ensure(spec)
     assert observed.running and observed.host_port
-    assert wait_for(lambda: _get(f"http://127.0.0.1:{observed.host_port}/"))
+    assert wait_for(lambda: _get(f"http://{observed.host_ip}:{observed.host_port}/"))
 
 
 def test_it_observes_by_label_and_removes(runtime, podman_engine, test_images):

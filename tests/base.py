@@ -62,9 +62,13 @@ def deploy_now(version_id: int, seconds: float = 120.0) -> None:
 
     from django.utils import timezone
 
+    from hosting.models import Version
     from hosting.orchestration import deploy
 
     deadline = time.monotonic() + seconds
+    due = Version.objects.filter(pk=version_id).values_list("next_check_at", flat=True).first()
+    if due is not None:  # a deploy under way: its next message comes when it said
+        time.sleep(max(0.0, (due - timezone.now()).total_seconds()))
     while (later := deploy.deploy(version_id)) is not None:
         wait = max(0.0, (later - timezone.now()).total_seconds())
         if time.monotonic() + wait > deadline:

@@ -1,5 +1,8 @@
 """Test settings: the real settings module with test-safe environment defaults."""
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("HOSTING_LOCAL_ENV", "")  # never a developer's var/local.env
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
@@ -11,6 +14,13 @@ if "REGISTRY_HOST" not in os.environ:
     # for workers and override the settings in-process). Without one, the platform's
     # registry is the discard port, never whatever answers on 127.0.0.1:5000 (`make run`).
     os.environ.setdefault("REGISTRY_URL", "http://127.0.0.1:9")
+# The router's files (config, host map, HAProxy's master socket) of this test session
+# and its workers live in a directory of their own, never in the checkout's var/router:
+# `make run`'s router lives there, and every test deploy syncs the router, which would
+# reload it with the test database's config (a bench's workers did just that).
+if "ROUTER_DIR" not in os.environ:
+    os.environ["ROUTER_DIR"] = tempfile.mkdtemp(prefix="hosting-test-router-")
+    atexit.register(shutil.rmtree, os.environ["ROUTER_DIR"], ignore_errors=True)
 # Tests see the engine on every reconcile pass (the cache between listings has tests of
 # its own, tests/runtime/test_fleet_cache.py).
 os.environ.setdefault("RECONCILE_FULL_LIST_SECONDS", "0")

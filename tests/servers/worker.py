@@ -144,7 +144,11 @@ def start_worker(workdir: Path, broker_url: str, deploy_concurrency: int = 3) ->
                      ["-Q", "deploy", "--concurrency", str(deploy_concurrency),
                       "--hostname", f"deploy-{os.getpid()}@%h"])
     worker = Worker(control, workdir / "worker.log", broker_url, deploys, workdir / "deploy-worker.log")
-    _wait_ready(worker)
+    try:
+        _wait_ready(worker)
+    except BaseException:  # also Ctrl-C or SIGTERM while waiting: no worker outlives us
+        stop_worker(worker)
+        raise
     return worker
 
 
@@ -162,13 +166,11 @@ def _wait_ready(worker: Worker) -> None:
     while time.monotonic() < deadline:
         for process, _path in pairs:
             if process is not None and process.poll() is not None:
-                stop_worker(worker)
                 raise RuntimeError(f"a Celery worker exited:\n{worker.tail()}")
         if all(process is None or " ready." in path.read_text(errors="replace")
                for process, path in pairs):
             return
         time.sleep(0.1)
-    stop_worker(worker)
     raise RuntimeError(f"the Celery workers were not ready in time:\n{worker.tail()}")
 
 

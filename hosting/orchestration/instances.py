@@ -37,11 +37,11 @@ def start(runtime: Runtime, version: Version, ordinal: int) -> tuple[Instance, O
     if observed.starting:
         _pending(instance, observed, began, waited)
         return instance, observed
-    if waited:  # its start began when it was first asked for, not in this call
-        began = min(began, instance.created.timestamp())
     fresh = waited or instance.container_id != observed.id
-    if fresh and not waited:  # a new container: fresh health and cursors (a waiting row
-        _reset(instance)  # had them reset when it began, and may have counted since)
+    if waited:  # its start began when it was first asked for, not in this call (and its
+        began = min(began, instance.created.timestamp())  # row was reset then)
+    elif fresh:  # a new container: fresh health and cursors
+        _reset(instance)
     if fresh:
         instance.container_id = observed.id
         instance.started = observed.started_at or timezone.now()

@@ -402,7 +402,7 @@ class LocalRuntime(Runtime):
         attrs = container.attrs
         state = attrs.get("State") or {}
         config = attrs.get("Config") or {}
-        host_ip, host_port = _reach(attrs, port)
+        host_ip, host_port = _reach(attrs, port, _host_port(attrs))
         return Observed(
             name=(attrs.get("Name") or container.name or "").lstrip("/"),
             id=attrs.get("Id", ""),
@@ -422,7 +422,7 @@ class LocalRuntime(Runtime):
     def _observed_sparse(attrs: dict) -> Observed:
         names = attrs.get("Names") or [""]
         ports = [p.get("PublicPort") for p in attrs.get("Ports") or [] if p.get("PublicPort")]
-        host_ip, host_port = ("127.0.0.1", int(ports[0])) if ports else (_container_ip(attrs), None)
+        host_ip, host_port = _reach(attrs, None, int(ports[0]) if ports else None)
         return Observed(name=names[0].lstrip("/"), id=attrs.get("Id", ""),
                         state=attrs.get("State", "unknown"), labels=attrs.get("Labels") or {},
                         host_ip=host_ip, host_port=host_port)
@@ -479,11 +479,11 @@ def _fence(network) -> firewall.Fence:
     return firewall.Fence(network.name, config["Subnet"], config["Gateway"])
 
 
-def _reach(attrs: dict, port: int | None) -> tuple[str, int | None]:
+def _reach(attrs: dict, port: int | None, published: int | None) -> tuple[str, int | None]:
     """(address, port) the platform's host reaches the app at: the container's address
     on its bridge network and the app's port (None when unknown: a probe is given it).
-    A container made before nothing was published keeps its loopback host port."""
-    published = _host_port(attrs)
+    A container made before nothing was published keeps its loopback host port
+    (`published`, from an inspect's or a listing's own format)."""
     if published is not None:
         return "127.0.0.1", published
     return _container_ip(attrs), port
